@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: echo.platform contributors
+# Apache License 2.0 (see LICENSE)
+"""EchoModule: the AnsibleModule every echo.platform module uses.
+
+Private to the echo.platform collection. It merges shared argument specs, registers derived
+secrets as no-log values, and turns one EchoError into one failure (``fail_from_error``).
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
+
+
+def merge_argument_specs(*specs):
+    """Merge argument spec dicts; later ones win on name clashes."""
+    merged = {}
+    for spec in specs:
+        merged.update(spec or {})
+    return merged
+
+
+class EchoModule(AnsibleModule):
+    """AnsibleModule with the collection's error handling and secret hygiene."""
+
+    def __init__(self, argument_spec, shared_specs=(), **kwargs):
+        super().__init__(argument_spec=merge_argument_specs(*(list(shared_specs) + [argument_spec])), **kwargs)
+
+    def add_secret(self, value):
+        """Never print ``value`` (or its string form) in any output of this module."""
+        if value is None:
+            return
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        value = str(value)
+        if value:
+            self.no_log_values.add(value)
+
+    def fail_from_error(self, exc, **extra):
+        """One failure for one EchoError (message, API status, partial result)."""
+        result = {}
+        if isinstance(exc, EchoError):
+            result.update(exc.to_result())
+        result.update(extra)
+        self.fail_json(msg=str(exc), **result)
