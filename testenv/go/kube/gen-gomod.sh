@@ -6,7 +6,8 @@
 #   testenv/go/kube/gen-gomod.sh v1.34.4
 #
 # The list is read from the release's go.mod fetched through the Go module proxy, so nothing
-# is hand-written. Run `go mod tidy`-free: the build uses GOFLAGS=-mod=mod to fill go.sum.
+# is hand-written. go.sum is then filled for the two commands the testenv builds, so builds run
+# with -mod=readonly and the cache key (hash of go.mod + go.sum) stays stable.
 set -euo pipefail
 version=${1:?usage: gen-gomod.sh v1.X.Y}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,4 +38,7 @@ mapfile -t staging < <(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$mo
     done
     echo ")"
 } >"$here/go.mod"
-echo "gen-gomod: wrote $here/go.mod (${#staging[@]} staging modules at $staging_version)" >&2
+rm -f "$here/go.sum"
+(cd "$here" && GOFLAGS="-mod=mod -buildvcs=false" go list -deps \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager >/dev/null)
+echo "gen-gomod: wrote $here/go.mod and go.sum (${#staging[@]} staging modules at $staging_version)" >&2
