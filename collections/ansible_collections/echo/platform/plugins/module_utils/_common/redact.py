@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Keep secret values out of results and diffs.
 
 Private to the echo.platform collection. A fingerprint is a keyed HMAC-SHA256, cut short: equal

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Retry with jittered exponential backoff, shared by every API client of the collection.
 
 Private to the echo.platform collection. Pure decisions (what to retry, how long to wait) are

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small REST client for Google APIs: JSON in, JSON out, GcpError on failure, retries on 429/5xx.
 
 Private to the echo.platform collection. I/O only; no decisions about resources here.

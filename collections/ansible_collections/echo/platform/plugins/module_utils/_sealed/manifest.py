@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """SealedSecret manifests: merge at the ciphertext level, render stably.
 
 Private to the echo.platform collection. Nothing here can decrypt, so a merge never touches the

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.echo.platform.plugins.module_utils._common.preflight import layers_for_tags, valid_hostname, validate
+
+GOOD = {
+    "echo_env": "dev", "echo_known_envs": ["dev", "prod"], "echo_region": "ams3", "echo_vpc_cidr": "10.10.11.0/24",
+    "echo_kubernetes_version": "1.34.4-do.0",
+    "echo_node_pools": [{"name": "default-pool", "size": "s-4vcpu-8gb", "min_nodes": 1, "max_nodes": 3}],
+    "echo_postgres": {"name": "dbr-echo-dev-postgres", "engine": "pg", "version": "16", "size": "db-s-1vcpu-1gb", "num_nodes": 1},
+    "echo_postgres_pool": {"mode": "transaction", "size": 10},
+    "echo_valkey": {"name": "dbr-echo-dev-redis", "engine": "valkey", "version": "8", "size": "db-s-1vcpu-1gb",
+                    "num_nodes": 1, "eviction_policy": "volatile_lru"},
+    "echo_uploads_bucket": "dbr-echo-dev-uploads", "echo_namespace": "echo-dev", "echo_monitoring_namespace": "monitoring",
+    "echo_domain": "echo-next.dembrane.com", "echo_api_host": "api.echo-next.dembrane.com",
+    "echo_directus_host": "directus.echo-next.dembrane.com", "echo_grafana_host": "", "echo_prometheus_host": "",
+    "echo_image_tags": {"server": "abc123"}, "echo_deploy_method": "argocd",
+}
+
+
+def test_good_settings_pass():
+    assert validate(GOOD, ["dev"], {"prod": "10.10.10.0/24"}, ["do"], {"echo_do_token": True, "echo_spaces_access_key_id": True,
+                                                                       "echo_spaces_secret_access_key": True}) == []
+
+
+@pytest.mark.parametrize("change,variable", [
+    ({"echo_vpc_cidr": "10.10.0.0/16"}, "echo_vpc_cidr"),
+    ({"echo_node_pools": [{"name": "p", "size": "s-4vcpu-8gb", "min_nodes": True, "max_nodes": 3}]}, "echo_node_pools[0]"),
+    ({"echo_image_tags": {"agent": "bad tag!"}}, "echo_image_tags.agent"),
+    ({"echo_deploy_method": "kubectl"}, "echo_deploy_method"),
+    ({"echo_namespace": "Echo_Dev"}, "echo_namespace"),
+])
+def test_each_problem_names_its_variable(change, variable):
+    settings = dict(GOOD, **change)
+    problems = validate(settings, ["dev"], {"prod": "10.10.10.0/24"})
+    assert [p["variable"] for p in problems] == [variable]
+    assert problems[0]["msg"].startswith(variable + ":") and "Fix:" in problems[0]["msg"]
+
+
+def test_env_must_match_group():
+    assert validate(GOOD, ["prod"])[0]["variable"] == "echo_env"
+
+
+def test_deploy_credentials_only_for_argocd():
+    helm = dict(GOOD, echo_deploy_method="helm")
+    assert validate(helm, ["dev"], layers=["deploy"]) == []
+    assert validate(GOOD, ["dev"], layers=["deploy"])[0]["variable"] == "echo_argocd_repo_password"
+
+
+def test_hostnames():
+    assert valid_hostname("api.dembrane.com")
+    assert not valid_hostname("dembrane..com")
+    assert not valid_hostname("localhost")
+    assert not valid_hostname("-bad.example.com")
+
+
+@pytest.mark.parametrize("run,skip,expected", [
+    (["all"], [], ["bootstrap", "deploy", "do", "gcp", "secrets"]),
+    (["do"], [], ["do"]),
+    (["provision"], [], ["do", "gcp"]),
+    (["preflight"], [], []),
+    (["all"], ["gcp", "deploy"], ["bootstrap", "do", "secrets"]),
+    (["all"], ["provision"], ["bootstrap", "deploy", "secrets"]),
+])
+def test_layers_for_tags(run, skip, expected):
+    assert layers_for_tags(run, skip) == expected
