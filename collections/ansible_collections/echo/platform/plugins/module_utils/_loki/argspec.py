@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: echo.platform contributors
+# Apache License 2.0 (see LICENSE)
+"""Connection options of the Loki modules; mirrors plugins/doc_fragments/loki_connection.py.
+
+Private to the echo.platform collection.
+"""
+
+from __future__ import annotations
+
+
+def _env_fallback():
+    # imported lazily so unit tests of this file need no Ansible
+    from ansible.module_utils.basic import env_fallback
+    return env_fallback
+
+
+def loki_connection_arg_spec():
+    env = _env_fallback()
+    return dict(
+        url=dict(type="str", fallback=(env, ["LOKI_URL"])),
+        kubeconfig=dict(type="path", fallback=(env, ["K8S_AUTH_KUBECONFIG", "KUBECONFIG"])),
+        context=dict(type="str", fallback=(env, ["K8S_AUTH_CONTEXT"])),
+        service_namespace=dict(type="str", default="monitoring"),
+        service_name=dict(type="str", default="loki"),
+        service_port=dict(type="str", default="3100"),
+        username=dict(type="str", fallback=(env, ["LOKI_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env, ["LOKI_PASSWORD"])),
+        bearer_token=dict(type="str", no_log=True, fallback=(env, ["LOKI_BEARER_TOKEN"])),
+        ca_path=dict(type="path"),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=60),
+        retries=dict(type="int", default=5),
+    )
+
+
+def connection_from_params(params):
+    """The dict LokiClient takes, from module parameters."""
+    return dict(
+        url=params.get("url"),
+        kubeconfig=params.get("kubeconfig"),
+        context=params.get("context"),
+        namespace=params.get("service_namespace"),
+        service=params.get("service_name"),
+        port=params.get("service_port"),
+        username=params.get("username"),
+        password=params.get("password"),
+        bearer_token=params.get("bearer_token"),
+        ca_path=params.get("ca_path"),
+        validate_certs=params.get("validate_certs", True),
+        timeout=params.get("timeout") or 60,
+        retries=params.get("retries") if params.get("retries") is not None else 5,
+    )
