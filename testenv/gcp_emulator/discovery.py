@@ -1,0 +1,158 @@
+"""Route and validate requests against Google's discovery documents.
+
+The documents ship with google-api-python-client (googleapiclient/discovery_cache/documents).
+A request whose method/path is not in the document, or whose query parameters or JSON body
+fields are not in the method's schema, is a violation: the emulator answers 400 and records it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import googleapiclient
+
+DOC_DIR = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents")
+
+# host -> discovery document (file stem); regional Vertex AI hosts map to aiplatform
+APIS = {
+    "storage.googleapis.com": "storage.v1",
+    "serviceusage.googleapis.com": "serviceusage.v1",
+    "iam.googleapis.com": "iam.v1",
+    "cloudresourcemanager.googleapis.com": "cloudresourcemanager.v1",
+    "aiplatform.googleapis.com": "aiplatform.v1",
+}
+REGIONAL_AIPLATFORM = re.compile(r"^[a-z]+-[a-z]+[0-9]+-aiplatform\.googleapis\.com$")
+
+
+# Body fields outside the schema that Google's service is known to ignore and the unmodified
+# google.cloud modules send: gcp_storage_bucket puts ``project`` in the Bucket body (the storage
+# JSON API ignores unknown fields; the project is taken from the query). Kept as narrow as possible.
+TOLERATED_FIELDS = {
+    "storage.buckets.insert": {"project"},
+    "storage.buckets.update": {"project"},
+    "storage.buckets.patch": {"project"},
+}
+
+
+class Violation(Exception):
+    """The request is outside the discovery document."""
+
+
+class Method:
+    def __init__(self, doc, method):
+        self.doc = doc
+        self.id = method["id"]
+        self.http_method = method["httpMethod"]
+        self.parameters = method.get("parameters", {})
+        self.request_ref = (method.get("request") or {}).get("$ref")
+        template = doc["servicePath"] + method.get("flatPath", method["path"])
+        self.literal = len(re.sub(r"\{[^}]*\}", "", template))
+        pattern = ""
+        for part in re.split(r"(\{[^}]*\})", template):
+            if part.startswith("{"):
+                name = part.strip("{}")
+                pattern += "(?P<%s>.+)" % re.sub(r"\W", "_", name[1:]) if name.startswith("+") else \
+                    "(?P<%s>[^/:]+)" % re.sub(r"\W", "_", name)
+            else:
+                pattern += re.escape(part)
+        self.regex = re.compile("^/" + pattern + "$")
+
+
+class Api:
+    def __init__(self, stem):
+        with open(os.path.join(DOC_DIR, stem + ".json")) as handle:
+            self.doc = json.load(handle)
+        self.schemas = self.doc.get("schemas", {})
+        self.global_params = set(self.doc.get("parameters", {}))
+        self.methods = []
+        self._collect(self.doc)
+
+    def _collect(self, node):
+        for method in (node.get("methods") or {}).values():
+            self.methods.append(Method(self.doc, method))
+        for child in (node.get("resources") or {}).values():
+            self._collect(child)
+
+    def match(self, http_method, path):
+        best = None
+        for method in self.methods:
+            if method.http_method != http_method:
+                continue
+            found = method.regex.match(path)
+            if found and (best is None or method.literal > best[0].literal):
+                best = (method, found.groupdict())
+        if best is None:
+            raise Violation("no method %s %s in %s" % (http_method, path, self.doc["id"]))
+        return best
+
+    def check_query(self, method, query):
+        for name in query:
+            if name not in method.parameters and name not in self.global_params:
+                raise Violation("%s: unknown query parameter %r" % (method.id, name))
+
+    def check_body(self, method, body):
+        if method.request_ref is None:
+            if body not in (None, {}, b"", ""):
+                raise Violation("%s takes no request body" % method.id)
+            return
+        if body is None:
+            return
+        tolerated = TOLERATED_FIELDS.get(method.id)
+        if tolerated and isinstance(body, dict):
+            body = dict((k, v) for k, v in body.items() if k not in tolerated)
+        self._check_value(body, {"$ref": method.request_ref}, method.id)
+
+    def _check_value(self, value, schema, where):
+        if "$ref" in schema:
+            schema = self.schemas[schema["$ref"]]
+        kind = schema.get("type")
+        if kind == "object":
+            if not isinstance(value, dict):
+                raise Violation("%s: expected an object" % where)
+            props = schema.get("properties")
+            extra = schema.get("additionalProperties")
+            if props is None and extra is None:
+                return  # free-form object (for example google.protobuf.Struct)
+            for key, item in value.items():
+                if props and key in props:
+                    self._check_value(item, props[key], where + "." + key)
+                elif extra:
+                    self._check_value(item, extra, where + "." + key)
+                else:
+                    raise Violation("%s: unknown field %r" % (where, key))
+        elif kind == "array":
+            if not isinstance(value, list):
+                raise Violation("%s: expected a list" % where)
+            for index, item in enumerate(value):
+                self._check_value(item, schema.get("items", {}), "%s[%d]" % (where, index))
+        elif kind == "string":
+            if not isinstance(value, str):
+                raise Violation("%s: expected a string, got %r" % (where, type(value).__name__))
+            if schema.get("enum") and value not in schema["enum"]:
+                raise Violation("%s: %r is not one of %s" % (where, value, schema["enum"]))
+        elif kind == "integer":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise Violation("%s: expected an integer" % where)
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                raise Violation("%s: expected a boolean" % where)
+        elif kind == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise Violation("%s: expected a number" % where)
+
+
+_CACHE = {}
+
+
+def api_for_host(host):
+    host = host.split(":")[0].lower()
+    stem = APIS.get(host)
+    if stem is None and REGIONAL_AIPLATFORM.match(host):
+        stem = "aiplatform.v1"
+    if stem is None:
+        return None
+    if stem not in _CACHE:
+        _CACHE[stem] = Api(stem)
+    return _CACHE[stem]
