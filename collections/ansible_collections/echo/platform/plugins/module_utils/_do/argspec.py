@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: echo.platform contributors
+# Apache License 2.0 (see LICENSE)
+"""Argument specs of the DigitalOcean modules and the helper that builds their client.
+
+Private to the echo.platform collection. DO_AUTH_ARG_SPEC mirrors plugins/doc_fragments/do_auth.py,
+SPACES_ARG_SPEC mirrors plugins/doc_fragments/do_spaces.py.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback
+
+DO_AUTH_ARG_SPEC = dict(
+    api_url=dict(type="str", default="https://api.digitalocean.com",
+                 fallback=(env_fallback, ["DIGITALOCEAN_API_URL"])),
+    api_token=dict(type="str", no_log=True, aliases=["oauth_token"],
+                   fallback=(env_fallback, ["DIGITALOCEAN_TOKEN", "DO_API_TOKEN"])),
+    api_timeout=dict(type="int", default=60),
+)
+
+SPACES_ARG_SPEC = dict(
+    spaces_endpoint=dict(type="str", default="https://ams3.digitaloceanspaces.com",
+                         fallback=(env_fallback, ["SPACES_ENDPOINT"])),
+    spaces_region=dict(type="str", default="ams3"),
+    spaces_access_key_id=dict(type="str", no_log=False,
+                              fallback=(env_fallback, ["SPACES_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"])),
+    spaces_secret_access_key=dict(type="str", no_log=True,
+                                  fallback=(env_fallback, ["SPACES_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"])),
+)
+
+
+def client_from_params(params):
+    """A DoClient for the module's connection options (imported late: pydo is optional for sanity)."""
+    from ansible_collections.echo.platform.plugins.module_utils._do.client import DoClient
+
+    return DoClient(api_url=params["api_url"], token=params.get("api_token"), timeout=params["api_timeout"])

@@ -1,0 +1,957 @@
+"""A stateful DigitalOcean API emulator for the local rehearsal environment.
+
+Every request is checked against the bundled OpenAPI spec before it is handled, and every response
+is checked before it is sent; a violation is logged and answered with HTTP 422 (id
+``spec_violation``), so the client under test fails visibly. Covered: VPCs, Kubernetes clusters and
+node pools (+ kubeconfig), database clusters (resize, firewall, eviction policy, connection pools),
+Spaces keys, container registries (+ docker credentials, repositories, tags) and projects.
+
+Control endpoints (no auth, not part of DigitalOcean's API):
+  POST /_emulator/reset                       forget all state, faults and counters
+  GET  /_emulator/state                       dump the state (JSON)
+  GET  /_emulator/stats                       request counters; ?reset=true zeroes them
+  GET  /_emulator/violations                  spec violations seen so far
+  POST /_emulator/config  {"delays": {...}}   lifecycle delays in seconds: cluster, pg, valkey, database
+  POST /_emulator/faults  {"faults": [...], "seed": 1}
+        each fault: {"status": 429|500|503, "retry_after": 1, "reset_in": 1, "latency": 0.5,
+                     "method": "POST", "path": "regex", "count": 2, "rate": 0.1, "phase": "before"|"after"}
+        phase "after" runs the request, then answers with the fault (the change happened anyway).
+  DELETE /_emulator/faults                    clear faults
+  POST /_emulator/registry_tags {"registry", "repository", "tag", "size_bytes"}   "push" an image tag
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import json
+import os
+import random
+import re
+import secrets
+import string
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from spec import Spec, SpecViolation  # noqa: E402  pylint: disable=wrong-import-position
+
+RATE_LIMIT = 5000
+
+
+def now_iso(ts=None):
+    ts = time.time() if ts is None else ts
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rand_str(n, alphabet=string.ascii_letters + string.digits):
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+class ApiError(Exception):
+    def __init__(self, status, ident, message, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.ident = ident
+        self.message = message
+        self.headers = headers or {}
+
+
+def not_found(what="resource"):
+    return ApiError(404, "not_found", "The %s you requested could not be found." % what)
+
+
+class State:
+    """All emulated resources. Lifecycles are computed on read from creation times and delays."""
+
+    def __init__(self, kubeconfig_path=None, delays=None):
+        self.lock = threading.RLock()
+        self.kubeconfig_path = kubeconfig_path
+        self.delays = {"cluster": 0.0, "pg": 0.0, "valkey": 0.0, "database": 0.0, "node_pool": 0.0}
+        self.delays.update(delays or {})
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.vpcs = {}
+            self.clusters = {}
+            self.databases = {}
+            self.keys = {}
+            self.registries = {}
+            self.repos = {}  # (registry, repo) -> {tag: {...}}
+            default_id = str(uuid.uuid4())
+            self.projects = {default_id: {
+                "id": default_id, "owner_uuid": str(uuid.uuid4()), "owner_id": 1, "name": "first-project",
+                "description": "", "purpose": "Just trying out DigitalOcean", "environment": "Development",
+                "created_at": now_iso(), "updated_at": now_iso(), "is_default": True}}
+            self.project_resources = {default_id: {}}
+            self.faults = []
+            self.rng = random.Random(0)
+            self.stats = {"total": 0, "by_method": {}, "by_operation": {}, "faults_injected": 0}
+            self.violations = []
+            self.rate_remaining = RATE_LIMIT
+
+    def dump(self):
+        with self.lock:
+            return {
+                "vpcs": list(self.vpcs.values()),
+                "kubernetes_clusters": [self.cluster_view(c) for c in self.clusters.values()],
+                "databases": [self.db_view(d) for d in self.databases.values()],
+                "spaces_keys": [dict(k, secret_key="(hidden)") for k in self.keys.values()],
+                "registries": list(self.registries.values()),
+                "projects": list(self.projects.values()),
+                "project_resources": {p: sorted(r) for p, r in self.project_resources.items()},
+                "delays": self.delays,
+            }
+
+    # ---- kubernetes -----------------------------------------------------------------------------
+    def kubeconfig_text(self, cluster):
+        path = self.kubeconfig_path
+        if path and os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+        name = "do-%s-%s" % (cluster["region"], cluster["name"])
+        return (
+            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: %s\n  name: %s\n"
+            "contexts:\n- context:\n    cluster: %s\n    user: %s-admin\n  name: %s\ncurrent-context: %s\n"
+            "users:\n- name: %s-admin\n  user:\n    token: %s\n"
+            % (cluster["endpoint"], name, name, name, name, name, name, cluster["_token"]))
+
+    def cluster_endpoint(self, cid):
+        path = self.kubeconfig_path
+        if path and os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                match = re.search(r"server:\s*(\S+)", handle.read())
+            if match:
+                return match.group(1)
+        return "https://%s.k8s.ondigitalocean.com" % cid
+
+    def cluster_view(self, cluster):
+        out = {k: v for k, v in cluster.items() if not k.startswith("_")}
+        ready = time.time() >= cluster["_ready_at"]
+        out["status"] = {"state": "running" if ready else "provisioning",
+                         "message": "" if ready else "provisioning"}
+        out["node_pools"] = [self.pool_view(p, ready) for p in cluster["_pools"].values()]
+        if not ready:
+            out["ipv4"] = ""
+        return out
+
+    @staticmethod
+    def pool_view(pool, ready):
+        out = {k: v for k, v in pool.items() if not k.startswith("_")}
+        state = "running" if ready and time.time() >= pool["_ready_at"] else "provisioning"
+        out["nodes"] = [{"id": n["id"], "name": n["name"], "status": {"state": state}, "droplet_id": n["droplet_id"],
+                         "created_at": n["created_at"], "updated_at": n["created_at"]} for n in pool["_nodes"]]
+        return out
+
+    def make_pool(self, spec):
+        pid = str(uuid.uuid4())
+        count = spec.get("count")
+        if count is None:
+            count = spec.get("min_nodes", 1) if spec.get("auto_scale") else 1
+        pool = {
+            "id": pid, "name": spec.get("name") or "pool-%s" % rand_str(5, string.ascii_lowercase),
+            "size": spec.get("size", "s-1vcpu-2gb"), "count": count, "tags": list(spec.get("tags") or []),
+            "labels": spec.get("labels"), "taints": list(spec.get("taints") or []),
+            "auto_scale": bool(spec.get("auto_scale", False)),
+            "min_nodes": spec.get("min_nodes", 0), "max_nodes": spec.get("max_nodes", 0),
+            "_ready_at": time.time() + self.delays.get("node_pool", 0.0), "_nodes": [],
+        }
+        self.resize_nodes(pool)
+        return pool
+
+    @staticmethod
+    def resize_nodes(pool):
+        while len(pool["_nodes"]) < pool["count"]:
+            pool["_nodes"].append({"id": str(uuid.uuid4()), "name": "%s-%s" % (pool["name"], rand_str(5, string.ascii_lowercase)),
+                                   "droplet_id": str(random.randint(10000000, 99999999)), "created_at": now_iso()})
+        del pool["_nodes"][pool["count"]:]
+
+    # ---- databases ------------------------------------------------------------------------------
+    def db_view(self, db):
+        out = {k: v for k, v in db.items() if not k.startswith("_")}
+        online = time.time() >= db["_ready_at"]
+        out["status"] = "online" if online else "creating"
+        out["rules"] = [dict(r) for r in db["_rules"]]
+        return out
+
+
+def connection(engine, name, password, private=False, database=None, port=None):
+    host = "%s%s.db.ondigitalocean.com" % ("private-" if private else "", name)
+    if engine == "pg":
+        database = database or "defaultdb"
+        port = port or 25060
+        uri = "postgresql://doadmin:%s@%s:%d/%s?sslmode=require" % (password, host, port, database)
+        return {"uri": uri, "database": database, "host": host, "port": port, "user": "doadmin", "password": password, "ssl": True}
+    port = port or 25061
+    uri = "rediss://default:%s@%s:%d" % (password, host, port)
+    return {"uri": uri, "database": "", "host": host, "port": port, "user": "default", "password": password, "ssl": True}
+
+
+def paginate(items, query, key, path):
+    try:
+        per_page = int(query.get("per_page", 20))
+        page = int(query.get("page", 1))
+    except ValueError:
+        per_page, page = 20, 1
+    total = len(items)
+    start = (page - 1) * per_page
+    body = {key: items[start:start + per_page], "links": {}, "meta": {"total": total}}
+    last = max(1, (total + per_page - 1) // per_page)
+    if page < last:
+        base = "https://api.digitalocean.com%s" % path
+        body["links"] = {"pages": {"next": "%s?page=%d&per_page=%d" % (base, page + 1, per_page),
+                                   "last": "%s?page=%d&per_page=%d" % (base, last, per_page)}}
+    return body
+
+
+class Emulator:
+    """Routes one validated request to a handler. Handlers return (status, body, content_type)."""
+
+    def __init__(self, state, spec):
+        self.state = state
+        self.spec = spec
+
+    # ---- dispatch -------------------------------------------------------------------------------
+    def handle(self, method, path, query, body):
+        s = self.state
+        routes = [
+            ("GET", r"/v2/vpcs", self.vpc_list), ("POST", r"/v2/vpcs", self.vpc_create),
+            ("GET", r"/v2/vpcs/(?P<id>[^/]+)", self.vpc_get), ("PATCH", r"/v2/vpcs/(?P<id>[^/]+)", self.vpc_update),
+            ("PUT", r"/v2/vpcs/(?P<id>[^/]+)", self.vpc_update), ("DELETE", r"/v2/vpcs/(?P<id>[^/]+)", self.vpc_delete),
+            ("GET", r"/v2/kubernetes/clusters", self.k8s_list), ("POST", r"/v2/kubernetes/clusters", self.k8s_create),
+            ("GET", r"/v2/kubernetes/clusters/(?P<id>[^/]+)", self.k8s_get),
+            ("PUT", r"/v2/kubernetes/clusters/(?P<id>[^/]+)", self.k8s_update),
+            ("DELETE", r"/v2/kubernetes/clusters/(?P<id>[^/]+)", self.k8s_delete),
+            ("GET", r"/v2/kubernetes/clusters/(?P<id>[^/]+)/kubeconfig", self.k8s_kubeconfig),
+            ("GET", r"/v2/kubernetes/clusters/(?P<id>[^/]+)/node_pools", self.pool_list),
+            ("POST", r"/v2/kubernetes/clusters/(?P<id>[^/]+)/node_pools", self.pool_add),
+            ("GET", r"/v2/kubernetes/clusters/(?P<id>[^/]+)/node_pools/(?P<pid>[^/]+)", self.pool_get),
+            ("PUT", r"/v2/kubernetes/clusters/(?P<id>[^/]+)/node_pools/(?P<pid>[^/]+)", self.pool_update),
+            ("DELETE", r"/v2/kubernetes/clusters/(?P<id>[^/]+)/node_pools/(?P<pid>[^/]+)", self.pool_delete),
+            ("GET", r"/v2/databases", self.db_list), ("POST", r"/v2/databases", self.db_create),
+            ("GET", r"/v2/databases/(?P<id>[^/]+)", self.db_get), ("DELETE", r"/v2/databases/(?P<id>[^/]+)", self.db_delete),
+            ("PUT", r"/v2/databases/(?P<id>[^/]+)/resize", self.db_resize),
+            ("GET", r"/v2/databases/(?P<id>[^/]+)/firewall", self.fw_get),
+            ("PUT", r"/v2/databases/(?P<id>[^/]+)/firewall", self.fw_put),
+            ("GET", r"/v2/databases/(?P<id>[^/]+)/eviction_policy", self.ev_get),
+            ("PUT", r"/v2/databases/(?P<id>[^/]+)/eviction_policy", self.ev_put),
+            ("GET", r"/v2/databases/(?P<id>[^/]+)/pools", self.dbpool_list),
+            ("POST", r"/v2/databases/(?P<id>[^/]+)/pools", self.dbpool_add),
+            ("GET", r"/v2/databases/(?P<id>[^/]+)/pools/(?P<name>[^/]+)", self.dbpool_get),
+            ("PUT", r"/v2/databases/(?P<id>[^/]+)/pools/(?P<name>[^/]+)", self.dbpool_update),
+            ("DELETE", r"/v2/databases/(?P<id>[^/]+)/pools/(?P<name>[^/]+)", self.dbpool_delete),
+            ("GET", r"/v2/spaces/keys", self.key_list), ("POST", r"/v2/spaces/keys", self.key_create),
+            ("GET", r"/v2/spaces/keys/(?P<id>[^/]+)", self.key_get),
+            ("PUT", r"/v2/spaces/keys/(?P<id>[^/]+)", self.key_update),
+            ("PATCH", r"/v2/spaces/keys/(?P<id>[^/]+)", self.key_update),
+            ("DELETE", r"/v2/spaces/keys/(?P<id>[^/]+)", self.key_delete),
+            ("GET", r"/v2/registries", self.reg_list), ("POST", r"/v2/registries", self.reg_create),
+            ("GET", r"/v2/registries/(?P<name>[^/]+)", self.reg_get),
+            ("DELETE", r"/v2/registries/(?P<name>[^/]+)", self.reg_delete),
+            ("GET", r"/v2/registry/docker-credentials", self.reg_creds),
+            ("GET", r"/v2/registries/(?P<name>[^/]+)/docker-credentials", self.reg_creds),
+            ("GET", r"/v2/registries/(?P<name>[^/]+)/repositoriesV2", self.repo_list),
+            ("GET", r"/v2/registries/(?P<name>[^/]+)/repositories/(?P<repo>[^/]+)/tags", self.tag_list),
+            ("GET", r"/v2/projects", self.proj_list), ("POST", r"/v2/projects", self.proj_create),
+            ("GET", r"/v2/projects/(?P<id>[^/]+)", self.proj_get),
+            ("GET", r"/v2/projects/(?P<id>[^/]+)/resources", self.proj_res_list),
+            ("POST", r"/v2/projects/(?P<id>[^/]+)/resources", self.proj_res_assign),
+        ]
+        for rmethod, pattern, fn in routes:
+            if rmethod == method:
+                match = re.match("^%s$" % pattern, path)
+                if match:
+                    with s.lock:
+                        return fn(query=query, body=body or {}, path=path, **match.groupdict())
+        raise ApiError(404, "not_found", "The emulator does not implement %s %s." % (method, path))
+
+    # ---- VPC ------------------------------------------------------------------------------------
+    def vpc_list(self, query, path, **_):
+        return 200, paginate(list(self.state.vpcs.values()), query, "vpcs", path)
+
+    def vpc_create(self, body, **_):
+        for vpc in self.state.vpcs.values():
+            if vpc["name"] == body["name"]:
+                raise ApiError(409, "conflict", "A VPC with this name already exists.")
+            if vpc["region"] == body["region"] and vpc["ip_range"] == body.get("ip_range"):
+                raise ApiError(422, "unprocessable_entity", "This IP range overlaps another VPC in the region.")
+        vid = str(uuid.uuid4())
+        vpc = {"id": vid, "urn": "do:vpc:%s" % vid, "name": body["name"], "description": body.get("description", ""),
+               "region": body["region"], "ip_range": body.get("ip_range") or "10.%d.0.0/20" % random.randint(100, 250),
+               "default": False, "created_at": now_iso()}
+        self.state.vpcs[vid] = vpc
+        return 201, {"vpc": vpc}
+
+    def _vpc(self, vid):
+        if vid not in self.state.vpcs:
+            raise not_found("VPC")
+        return self.state.vpcs[vid]
+
+    def vpc_get(self, id, **_):  # pylint: disable=redefined-builtin
+        return 200, {"vpc": self._vpc(id)}
+
+    def vpc_update(self, id, body, **_):  # pylint: disable=redefined-builtin
+        vpc = self._vpc(id)
+        for key in ("name", "description", "default"):
+            if key in body:
+                vpc[key] = body[key]
+        return 200, {"vpc": vpc}
+
+    def vpc_delete(self, id, **_):  # pylint: disable=redefined-builtin
+        self._vpc(id)
+        users = [c["name"] for c in self.state.clusters.values() if c.get("vpc_uuid") == id]
+        users += [d["name"] for d in self.state.databases.values() if d.get("private_network_uuid") == id]
+        if users:
+            raise ApiError(403, "forbidden", "Cannot delete VPC with members: %s" % ", ".join(users))
+        del self.state.vpcs[id]
+        self._unassign("do:vpc:%s" % id)
+        return 204, None
+
+    # ---- Kubernetes -----------------------------------------------------------------------------
+    def k8s_list(self, query, path, **_):
+        items = [self.state.cluster_view(c) for c in self.state.clusters.values()]
+        return 200, paginate(items, query, "kubernetes_clusters", path)
+
+    def k8s_create(self, body, **_):
+        s = self.state
+        for cluster in s.clusters.values():
+            if cluster["name"] == body["name"]:
+                raise ApiError(422, "unprocessable_entity", "a cluster with this name already exists")
+        if body.get("vpc_uuid") and body["vpc_uuid"] not in s.vpcs:
+            raise ApiError(422, "unprocessable_entity", "vpc_uuid does not exist")
+        cid = str(uuid.uuid4())
+        pools = {}
+        for spec in body["node_pools"]:
+            pool = s.make_pool(spec)
+            pools[pool["id"]] = pool
+        cluster = {
+            "id": cid, "name": body["name"], "region": body["region"], "version": body["version"],
+            "cluster_subnet": "10.244.0.0/16", "service_subnet": "10.245.0.0/16",
+            "vpc_uuid": body.get("vpc_uuid") or "", "ipv4": "203.0.113.%d" % random.randint(2, 250),
+            "endpoint": s.cluster_endpoint(cid), "tags": sorted(set(body.get("tags") or []) | {"k8s", "k8s:%s" % cid}),
+            "maintenance_policy": {"start_time": "00:00", "duration": "4h0m0s", "day": "any"},
+            "auto_upgrade": bool(body.get("auto_upgrade", False)), "surge_upgrade": bool(body.get("surge_upgrade", False)),
+            "ha": bool(body.get("ha", False)), "registry_enabled": False,
+            "created_at": now_iso(), "updated_at": now_iso(),
+            "_pools": pools, "_ready_at": time.time() + s.delays.get("cluster", 0.0), "_token": rand_str(40),
+        }
+        s.clusters[cid] = cluster
+        return 201, {"kubernetes_cluster": s.cluster_view(cluster)}
+
+    def _cluster(self, cid):
+        if cid not in self.state.clusters:
+            raise not_found("cluster")
+        return self.state.clusters[cid]
+
+    def k8s_get(self, id, **_):  # pylint: disable=redefined-builtin
+        return 200, {"kubernetes_cluster": self.state.cluster_view(self._cluster(id))}
+
+    def k8s_update(self, id, body, **_):  # pylint: disable=redefined-builtin
+        cluster = self._cluster(id)
+        cluster["name"] = body["name"]
+        for key in ("auto_upgrade", "surge_upgrade", "ha"):
+            if key in body:
+                cluster[key] = body[key]
+        if "tags" in body:
+            cluster["tags"] = sorted(set(body["tags"]) | {"k8s", "k8s:%s" % id})
+        cluster["updated_at"] = now_iso()
+        return 202, {"kubernetes_cluster": self.state.cluster_view(cluster)}
+
+    def k8s_delete(self, id, **_):  # pylint: disable=redefined-builtin
+        self._cluster(id)
+        del self.state.clusters[id]
+        self._unassign("do:kubernetes:%s" % id)
+        for db in self.state.databases.values():
+            db["_rules"] = [r for r in db["_rules"] if not (r["type"] == "k8s" and r["value"] == id)]
+        return 204, None
+
+    def k8s_kubeconfig(self, id, **_):  # pylint: disable=redefined-builtin
+        cluster = self._cluster(id)
+        if time.time() < cluster["_ready_at"]:
+            raise not_found("kubeconfig (the cluster is still provisioning)")
+        return 200, self.state.kubeconfig_text(cluster), "application/yaml"
+
+    def _pool(self, cid, pid):
+        cluster = self._cluster(cid)
+        if pid not in cluster["_pools"]:
+            raise not_found("node pool")
+        return cluster, cluster["_pools"][pid]
+
+    def pool_list(self, id, **_):  # pylint: disable=redefined-builtin
+        cluster = self._cluster(id)
+        ready = time.time() >= cluster["_ready_at"]
+        return 200, {"node_pools": [self.state.pool_view(p, ready) for p in cluster["_pools"].values()]}
+
+    def pool_add(self, id, body, **_):  # pylint: disable=redefined-builtin
+        cluster = self._cluster(id)
+        if any(p["name"] == body.get("name") for p in cluster["_pools"].values()):
+            raise ApiError(422, "unprocessable_entity", "a node pool with this name already exists")
+        pool = self.state.make_pool(body)
+        cluster["_pools"][pool["id"]] = pool
+        return 201, {"node_pool": self.state.pool_view(pool, time.time() >= cluster["_ready_at"])}
+
+    def pool_get(self, id, pid, **_):  # pylint: disable=redefined-builtin
+        cluster, pool = self._pool(id, pid)
+        return 200, {"node_pool": self.state.pool_view(pool, time.time() >= cluster["_ready_at"])}
+
+    def pool_update(self, id, pid, body, **_):  # pylint: disable=redefined-builtin
+        cluster, pool = self._pool(id, pid)
+        for key in ("name", "count", "tags", "labels", "taints", "auto_scale", "min_nodes", "max_nodes"):
+            if key in body:
+                pool[key] = body[key]
+        if pool["auto_scale"]:
+            pool["count"] = max(pool["min_nodes"], min(pool["count"], pool["max_nodes"] or pool["count"]))
+        self.state.resize_nodes(pool)
+        return 202, {"node_pool": self.state.pool_view(pool, time.time() >= cluster["_ready_at"])}
+
+    def pool_delete(self, id, pid, **_):  # pylint: disable=redefined-builtin
+        cluster, _pool = self._pool(id, pid)
+        del cluster["_pools"][pid]
+        return 204, None
+
+    # ---- databases ------------------------------------------------------------------------------
+    def db_list(self, query, **_):
+        items = [self.state.db_view(d) for d in self.state.databases.values()]
+        if query.get("tag_name"):
+            items = [d for d in items if query["tag_name"] in (d.get("tags") or [])]
+        return 200, {"databases": items}
+
+    def db_create(self, body, **_):
+        s = self.state
+        for db in s.databases.values():
+            if db["name"] == body["name"]:
+                raise ApiError(422, "unprocessable_entity", "cluster name is already in use")
+        if body.get("private_network_uuid") and body["private_network_uuid"] not in s.vpcs:
+            raise ApiError(422, "unprocessable_entity", "private_network_uuid does not exist")
+        did = str(uuid.uuid4())
+        engine = body["engine"]
+        password = rand_str(24)
+        delay = s.delays.get(engine, s.delays.get("database", 0.0))
+        db = {
+            "id": did, "name": body["name"], "engine": engine, "version": body.get("version") or ("16" if engine == "pg" else "8"),
+            "num_nodes": body["num_nodes"], "size": body["size"], "region": body["region"],
+            "created_at": now_iso(), "private_network_uuid": body.get("private_network_uuid") or "",
+            "tags": list(body.get("tags") or []), "db_names": ["defaultdb"] if engine == "pg" else None,
+            "connection": connection(engine, body["name"], password),
+            "private_connection": connection(engine, body["name"], password, private=True),
+            "users": [{"name": "doadmin" if engine == "pg" else "default", "role": "primary", "password": password}],
+            "maintenance_window": {"day": "tuesday", "hour": "03:00:00", "pending": False, "description": []},
+            "project_id": body.get("project_id") or "",
+            "_ready_at": time.time() + delay, "_password": password, "_rules": [], "_pools": {},
+            "_eviction": "noeviction" if engine in ("valkey", "redis") else None,
+        }
+        for rule in body.get("rules") or []:
+            db["_rules"].append(self._rule(did, rule))
+        s.databases[did] = db
+        return 201, {"database": s.db_view(db)}
+
+    def _db(self, did):
+        if did not in self.state.databases:
+            raise not_found("database cluster")
+        return self.state.databases[did]
+
+    def db_get(self, id, **_):  # pylint: disable=redefined-builtin
+        return 200, {"database": self.state.db_view(self._db(id))}
+
+    def db_delete(self, id, **_):  # pylint: disable=redefined-builtin
+        self._db(id)
+        del self.state.databases[id]
+        self._unassign("do:dbaas:%s" % id)
+        return 204, None
+
+    def db_resize(self, id, body, **_):  # pylint: disable=redefined-builtin
+        db = self._db(id)
+        db["size"] = body["size"]
+        db["num_nodes"] = body["num_nodes"]
+        return 202, None
+
+    @staticmethod
+    def _rule(did, rule):
+        return {"uuid": rule.get("uuid") or str(uuid.uuid4()), "cluster_uuid": did, "type": rule["type"],
+                "value": rule["value"], "created_at": now_iso(), "description": rule.get("description", "")}
+
+    def fw_get(self, id, **_):  # pylint: disable=redefined-builtin
+        return 200, {"rules": [dict(r) for r in self._db(id)["_rules"]]}
+
+    def fw_put(self, id, body, **_):  # pylint: disable=redefined-builtin
+        db = self._db(id)
+        for rule in body.get("rules") or []:
+            if rule["type"] == "k8s" and rule["value"] not in self.state.clusters:
+                raise ApiError(422, "unprocessable_entity", "k8s cluster %s does not exist" % rule["value"])
+        db["_rules"] = [self._rule(id, r) for r in body.get("rules") or []]
+        return 204, None
+
+    def ev_get(self, id, **_):  # pylint: disable=redefined-builtin
+        db = self._db(id)
+        if db["_eviction"] is None:
+            raise not_found("eviction policy")
+        return 200, {"eviction_policy": db["_eviction"]}
+
+    def ev_put(self, id, body, **_):  # pylint: disable=redefined-builtin
+        db = self._db(id)
+        if db["_eviction"] is None:
+            raise ApiError(422, "unprocessable_entity", "eviction policies apply to valkey/redis clusters only")
+        db["_eviction"] = body["eviction_policy"]
+        return 204, None
+
+    def _pool_view(self, db, pool):
+        out = dict(pool)
+        out["connection"] = connection("pg", db["name"], db["_password"], database=pool["name"], port=25061)
+        out["private_connection"] = connection("pg", db["name"], db["_password"], private=True, database=pool["name"], port=25061)
+        return out
+
+    def dbpool_list(self, id, **_):  # pylint: disable=redefined-builtin
+        db = self._db(id)
+        return 200, {"pools": [self._pool_view(db, p) for p in db["_pools"].values()]}
+
+    def dbpool_add(self, id, body, **_):  # pylint: disable=redefined-builtin
+        db = self._db(id)
+        if db["engine"] != "pg":
+            raise ApiError(422, "unprocessable_entity", "connection pools exist for PostgreSQL only")
+        if body["name"] in db["_pools"]:
+            raise ApiError(422, "unprocessable_entity", "a pool with this name already exists")
+        pool = {"name": body["name"], "mode": body["mode"], "size": body["size"], "db": body["db"],
+                "user": body.get("user") or "doadmin"}
+        db["_pools"][body["name"]] = pool
+        return 201, {"pool": self._pool_view(db, pool)}
+
+    def _dbpool(self, did, name):
+        db = self._db(did)
+        if name not in db["_pools"]:
+            raise not_found("connection pool")
+        return db, db["_pools"][name]
+
+    def dbpool_get(self, id, name, **_):  # pylint: disable=redefined-builtin
+        db, pool = self._dbpool(id, name)
+        return 200, {"pool": self._pool_view(db, pool)}
+
+    def dbpool_update(self, id, name, body, **_):  # pylint: disable=redefined-builtin
+        _db, pool = self._dbpool(id, name)
+        pool.update({k: body[k] for k in ("mode", "size", "db", "user") if k in body})
+        return 204, None
+
+    def dbpool_delete(self, id, name, **_):  # pylint: disable=redefined-builtin
+        db, _pool = self._dbpool(id, name)
+        del db["_pools"][name]
+        return 204, None
+
+    # ---- Spaces keys ----------------------------------------------------------------------------
+    @staticmethod
+    def _key_view(key):
+        return {k: v for k, v in key.items() if k != "secret_key"}
+
+    def key_list(self, query, path, **_):
+        items = [self._key_view(k) for k in self.state.keys.values()]
+        if query.get("name"):
+            items = [k for k in items if k["name"] == query["name"]]
+        if query.get("bucket"):
+            items = [k for k in items if any(g["bucket"] == query["bucket"] for g in k["grants"])]
+        return 200, paginate(items, query, "keys", path)
+
+    def key_create(self, body, **_):
+        access = rand_str(20, string.ascii_uppercase + string.digits)
+        key = {"name": body.get("name") or access, "grants": list(body.get("grants") or []), "access_key": access,
+               "created_at": now_iso(), "secret_key": rand_str(43)}
+        self.state.keys[access] = key
+        return 201, {"key": dict(key)}
+
+    def _key(self, access):
+        if access not in self.state.keys:
+            raise not_found("key")
+        return self.state.keys[access]
+
+    def key_get(self, id, **_):  # pylint: disable=redefined-builtin
+        return 200, {"keys": [self._key_view(self._key(id))]}
+
+    def key_update(self, id, body, **_):  # pylint: disable=redefined-builtin
+        key = self._key(id)
+        for field in ("name", "grants"):
+            if field in body:
+                key[field] = body[field]
+        return 200, {"key": self._key_view(key)}
+
+    def key_delete(self, id, **_):  # pylint: disable=redefined-builtin
+        self._key(id)
+        del self.state.keys[id]
+        return 204, None
+
+    # ---- registry -------------------------------------------------------------------------------
+    def reg_list(self, **_):
+        return 200, {"registries": list(self.state.registries.values())}
+
+    def reg_create(self, body, **_):
+        if body["name"] in self.state.registries:
+            raise ApiError(409, "conflict", "registry name is already taken")
+        reg = {"name": body["name"], "created_at": now_iso(), "region": body.get("region", "ams3"),
+               "storage_usage_bytes": 0, "storage_usage_bytes_updated_at": now_iso(),
+               "subscription": {"tier": {"slug": body.get("subscription_tier_slug", "basic")}, "created_at": now_iso(),
+                                "updated_at": now_iso()}}
+        self.state.registries[body["name"]] = reg
+        return 201, {"registry": {k: v for k, v in reg.items() if k != "subscription"}}
+
+    def _reg(self, name):
+        if name not in self.state.registries:
+            raise not_found("registry")
+        return self.state.registries[name]
+
+    def reg_get(self, name, **_):
+        return 200, {"registry": {k: v for k, v in self._reg(name).items() if k != "subscription"}}
+
+    def reg_delete(self, name, **_):
+        self._reg(name)
+        del self.state.registries[name]
+        for key in [k for k in self.state.repos if k[0] == name]:
+            del self.state.repos[key]
+        return 204, None
+
+    def reg_creds(self, query, name=None, **_):
+        if name is not None:
+            self._reg(name)
+        elif not self.state.registries:
+            raise not_found("registry")
+        mode = "rw" if query.get("read_write") == "true" else "ro"
+        token = "%s-%s" % (mode, rand_str(32))
+        auth = base64.b64encode(("%s:%s" % (token, token)).encode()).decode()
+        return 200, {"auths": {"registry.digitalocean.com": {"auth": auth}}}
+
+    def repo_list(self, name, query, path, **_):
+        self._reg(name)
+        items = []
+        for (reg, repo), tags in sorted(self.state.repos.items()):
+            if reg != name or not tags:
+                continue
+            latest = max(tags.values(), key=lambda t: t["updated_at"])
+            items.append({"registry_name": reg, "name": repo, "tag_count": len(tags), "manifest_count": len(tags),
+                          "latest_manifest": {"registry_name": reg, "repository": repo, "digest": latest["manifest_digest"],
+                                              "compressed_size_bytes": latest["compressed_size_bytes"],
+                                              "size_bytes": latest["size_bytes"], "updated_at": latest["updated_at"],
+                                              "tags": [latest["tag"]], "blobs": []}})
+        query = {k: v for k, v in query.items() if k != "page_token"}
+        return 200, paginate(items, query, "repositories", path)
+
+    def tag_list(self, name, repo, query, path, **_):
+        self._reg(name)
+        tags = self.state.repos.get((name, repo))
+        if tags is None:
+            raise not_found("repository")
+        return 200, paginate(sorted(tags.values(), key=lambda t: t["tag"]), query, "tags", path)
+
+    def push_tag(self, body):
+        with self.state.lock:
+            reg, repo, tag = body["registry"], body["repository"], body["tag"]
+            self._reg(reg)
+            size = int(body.get("size_bytes", 1024))
+            self.state.repos.setdefault((reg, repo), {})[tag] = {
+                "registry_name": reg, "repository": repo, "tag": tag,
+                "manifest_digest": "sha256:" + secrets.token_hex(32), "compressed_size_bytes": size,
+                "size_bytes": size, "updated_at": now_iso()}
+            self.state.registries[reg]["storage_usage_bytes"] += size
+
+    # ---- projects -------------------------------------------------------------------------------
+    def proj_list(self, query, path, **_):
+        return 200, paginate(list(self.state.projects.values()), query, "projects", path)
+
+    def proj_create(self, body, **_):
+        if any(p["name"] == body.get("name") for p in self.state.projects.values()):
+            raise ApiError(409, "conflict", "a project with this name already exists")
+        pid = str(uuid.uuid4())
+        proj = {"id": pid, "owner_uuid": str(uuid.uuid4()), "owner_id": 1, "name": body.get("name", ""),
+                "description": body.get("description", ""), "purpose": body.get("purpose", ""),
+                "environment": body.get("environment", "Development"), "created_at": now_iso(),
+                "updated_at": now_iso(), "is_default": False}
+        self.state.projects[pid] = proj
+        self.state.project_resources[pid] = {}
+        return 201, {"project": proj}
+
+    def _proj(self, pid):
+        if pid == "default":
+            pid = next(p["id"] for p in self.state.projects.values() if p["is_default"])
+        if pid not in self.state.projects:
+            raise not_found("project")
+        return pid
+
+    def proj_get(self, id, **_):  # pylint: disable=redefined-builtin
+        return 200, {"project": self.state.projects[self._proj(id)]}
+
+    def _exists(self, urn):
+        kind, _, ident = urn[3:].partition(":")
+        table = {"vpc": self.state.vpcs, "kubernetes": self.state.clusters, "dbaas": self.state.databases}
+        if kind in table:
+            return ident in table[kind]
+        return True
+
+    def _unassign(self, urn):
+        for res in self.state.project_resources.values():
+            res.pop(urn, None)
+
+    def proj_res_list(self, id, query, path, **_):  # pylint: disable=redefined-builtin
+        pid = self._proj(id)
+        items = [{"urn": u, "assigned_at": t, "links": {"self": ""}, "status": "ok"}
+                 for u, t in sorted(self.state.project_resources[pid].items())]
+        return 200, paginate(items, query, "resources", path)
+
+    def proj_res_assign(self, id, body, **_):  # pylint: disable=redefined-builtin
+        pid = self._proj(id)
+        out = []
+        for urn in body.get("resources") or []:
+            if not self._exists(urn):
+                out.append({"urn": urn, "assigned_at": now_iso(), "links": {"self": ""}, "status": "not_found"})
+                continue
+            self._unassign(urn)
+            self.state.project_resources[pid][urn] = now_iso()
+            out.append({"urn": urn, "assigned_at": now_iso(), "links": {"self": ""}, "status": "assigned"})
+        return 200, {"resources": out}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "do-emulator/1"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quieter: one line per request
+        if self.server.verbose:
+            sys.stderr.write("%s %s\n" % (self.log_date_time_string(), fmt % args))
+
+    # -- helpers --
+    def _send(self, status, body=None, content_type="application/json", headers=None):
+        state = self.server.emulator.state
+        data = b""
+        if body is not None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        with state.lock:
+            state.rate_remaining = max(0, state.rate_remaining - 1)
+            remaining = state.rate_remaining
+        self.send_header("ratelimit-limit", str(RATE_LIMIT))
+        self.send_header("ratelimit-remaining", str(remaining))
+        self.send_header("ratelimit-reset", str(int(time.time()) + 60))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    def _error(self, status, ident, message, headers=None):
+        self._send(status, {"id": ident, "message": message, "request_id": str(uuid.uuid4())}, headers=headers)
+
+    def _violation(self, exc):
+        state = self.server.emulator.state
+        entry = {"at": now_iso(), "where": exc.where, "errors": exc.errors}
+        with state.lock:
+            state.violations.append(entry)
+        sys.stderr.write("SPEC VIOLATION %s\n" % json.dumps(entry))
+        sys.stderr.flush()
+        self._error(422, "spec_violation", str(exc)[:2000])
+
+    def _read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return raw
+
+    # -- control --
+    def _control(self, method, path, query, raw):
+        emu = self.server.emulator
+        state = emu.state
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return self._error(400, "bad_request", "invalid JSON")
+        if path == "/_emulator/reset" and method == "POST":
+            state.reset()
+            return self._send(200, {"ok": True})
+        if path == "/_emulator/state" and method == "GET":
+            return self._send(200, state.dump())
+        if path == "/_emulator/stats" and method == "GET":
+            with state.lock:
+                out = json.loads(json.dumps(state.stats))
+                if query.get("reset") == "true":
+                    state.stats = {"total": 0, "by_method": {}, "by_operation": {}, "faults_injected": 0}
+            return self._send(200, out)
+        if path == "/_emulator/violations" and method == "GET":
+            return self._send(200, {"violations": state.violations})
+        if path == "/_emulator/config" and method == "POST":
+            with state.lock:
+                state.delays.update({k: float(v) for k, v in (body.get("delays") or {}).items()})
+            return self._send(200, {"delays": state.delays})
+        if path == "/_emulator/faults":
+            with state.lock:
+                if method == "DELETE":
+                    state.faults = []
+                elif method == "POST":
+                    state.faults = [dict(f, _hits=0) for f in body.get("faults") or []]
+                    if "seed" in body:
+                        state.rng = random.Random(body["seed"])
+                return self._send(200, {"faults": [{k: v for k, v in f.items() if k != "_hits"} for f in state.faults]})
+        if path == "/_emulator/registry_tags" and method == "POST":
+            try:
+                emu.push_tag(body)
+            except ApiError as exc:
+                return self._error(exc.status, exc.ident, exc.message)
+            return self._send(201, {"ok": True})
+        return self._error(404, "not_found", "unknown control endpoint")
+
+    def _pick_fault(self, method, path):
+        state = self.server.emulator.state
+        with state.lock:
+            for fault in state.faults:
+                if fault.get("method") and fault["method"].upper() != method:
+                    continue
+                if fault.get("path") and not re.search(fault["path"], path):
+                    continue
+                if "count" in fault and fault["_hits"] >= fault["count"]:
+                    continue
+                if "rate" in fault and state.rng.random() >= float(fault["rate"]):
+                    continue
+                fault["_hits"] += 1
+                if fault.get("status"):
+                    state.stats["faults_injected"] += 1
+                return dict(fault)
+        return None
+
+    def _fault_response(self, fault):
+        headers = {}
+        if fault.get("retry_after") is not None:
+            headers["Retry-After"] = str(fault["retry_after"])
+        status = int(fault["status"])
+        if fault.get("reset_in") is not None:
+            self.server.emulator.state.rate_remaining = 0
+            headers["ratelimit-reset-override"] = str(int(time.time() + float(fault["reset_in"])))
+        ident = {429: "too_many_requests", 500: "server_error", 503: "service_unavailable"}.get(status, "error")
+        msg = "API rate limit exceeded." if status == 429 else "Injected server error."
+        # ratelimit-reset is sent by _send; an override replaces it below
+        if "ratelimit-reset-override" in headers:
+            self._send_fault_with_reset(status, ident, msg, headers)
+        else:
+            self._error(status, ident, msg, headers=headers)
+
+    def _send_fault_with_reset(self, status, ident, msg, headers):
+        reset = headers.pop("ratelimit-reset-override")
+        data = json.dumps({"id": ident, "message": msg}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("ratelimit-limit", str(RATE_LIMIT))
+        self.send_header("ratelimit-remaining", "0")
+        self.send_header("ratelimit-reset", reset)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    # -- main entry --
+    def _handle(self, method):
+        emu = self.server.emulator
+        state = emu.state
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        raw = self._read_body()
+        if path.startswith("/_emulator/"):
+            return self._control(method, path, query, raw)
+        with state.lock:
+            state.stats["total"] += 1
+            state.stats["by_method"][method] = state.stats["by_method"].get(method, 0) + 1
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            return self._error(401, "unauthorized", "Unable to authenticate you.")
+        has_body = bool(raw)
+        body = None
+        if has_body:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return self._violation(SpecViolation("request %s %s" % (method, path), ["body is not JSON"]))
+        try:
+            op, _params = emu.spec.validate_request(method, path, query, body, has_body)
+        except SpecViolation as exc:
+            return self._violation(exc)
+        with state.lock:
+            byop = state.stats["by_operation"]
+            byop[op.operation_id] = byop.get(op.operation_id, 0) + 1
+        fault = self._pick_fault(method, path)
+        if fault and fault.get("latency"):
+            time.sleep(float(fault["latency"]))
+        if fault and fault.get("status") and fault.get("phase", "before") == "before":
+            return self._fault_response(fault)
+        content_type = "application/json"
+        try:
+            result = emu.handle(method, path, query, body)
+            status, out = result[0], result[1]
+            if len(result) > 2:
+                content_type = result[2]
+        except ApiError as exc:
+            status, out = exc.status, {"id": exc.ident, "message": exc.message}
+        if fault and fault.get("status") and fault.get("phase") == "after":
+            return self._fault_response(fault)
+        try:
+            if content_type == "application/json":
+                emu.spec.validate_response(op, status, out)
+        except SpecViolation as exc:
+            return self._violation(exc)
+        return self._send(status, out, content_type=content_type)
+
+    def do_GET(self):  # noqa: N802
+        self._handle("GET")
+
+    def do_POST(self):  # noqa: N802
+        self._handle("POST")
+
+    def do_PUT(self):  # noqa: N802
+        self._handle("PUT")
+
+    def do_PATCH(self):  # noqa: N802
+        self._handle("PATCH")
+
+    def do_DELETE(self):  # noqa: N802
+        self._handle("DELETE")
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr, emulator, verbose=False):
+        super().__init__(addr, Handler)
+        self.emulator = emulator
+        self.verbose = verbose
+
+
+def build_server(host="127.0.0.1", port=0, kubeconfig=None, delays=None, spec_path=None, verbose=False):
+    spec = Spec(spec_path) if spec_path else Spec()
+    emulator = Emulator(State(kubeconfig, delays), spec)
+    return EmulatorServer((host, port), emulator, verbose)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=28001)
+    parser.add_argument("--spec", default=None, help="OpenAPI JSON (default: the bundled reference copy)")
+    parser.add_argument("--kubeconfig", default=os.path.join(os.environ.get("ECHO_TESTENV_STATE", ".testenv"), "kubeconfig"))
+    parser.add_argument("--cluster-delay", type=float, default=float(os.environ.get("DO_EMULATOR_CLUSTER_DELAY", 2)))
+    parser.add_argument("--pg-delay", type=float, default=float(os.environ.get("DO_EMULATOR_PG_DELAY", 1)))
+    parser.add_argument("--valkey-delay", type=float, default=float(os.environ.get("DO_EMULATOR_VALKEY_DELAY", 1)))
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    delays = {"cluster": args.cluster_delay, "pg": args.pg_delay, "valkey": args.valkey_delay,
+              "database": args.pg_delay}
+    server = build_server(args.host, args.port, args.kubeconfig, delays, args.spec, args.verbose)
+    sys.stderr.write("do-emulator listening on http://%s:%d\n" % server.server_address[:2])
+    sys.stderr.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
