@@ -106,9 +106,20 @@ SHAPES = {
         ("*.nodeSelector", STRING_MAP),
         ("*.annotations", STRING_MAP),
         ("*.extraArgs", {"type": "array", "items": {"type": "string"}}),
-        ("alertmanager.config.route", {"type": "object"}),
-        ("alertmanager.config.receivers", {"type": "array", "items": {"type": "object"}}),
-        ("alertmanager.config.inhibitRules", {"type": "array", "items": {"type": "object"}}),
+        ("alertmanager.routes", {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["matchers", "receiver"],
+                "properties": {
+                    "matchers": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "receiver": {"enum": ["blackhole", "slack"]},
+                },
+            },
+        }),
+        ("alertmanager.defaultReceiver", {"enum": ["blackhole", "slack"]}),
+        ("daemonSetTolerations", TOLERATIONS),
         ("blackbox.targets", {
             "type": "array",
             "items": {
@@ -121,6 +132,7 @@ SHAPES = {
         ("global.environment", {"enum": ["dev", "testing", "prod", "local"]}),
         ("loki.limits.*", {"type": ["string", "integer"]}),
         ("*.size", {"type": "string", "pattern": "^[0-9]+(Mi|Gi|Ti)$"}),
+        ("rules.*", {"type": "number", "exclusiveMinimum": 0}),
     ],
 }
 
