@@ -76,6 +76,13 @@ options:
     type: list
     elements: str
     default: []
+  expect_keys:
+    description:
+      - Key names the resulting manifest must hold unless listed in O(remove), for example the live Secret's keys.
+        The module fails before writing anything when one would be missing.
+    type: list
+    elements: str
+    default: []
   only_new:
     description:
       - Only add keys the manifest does not have yet; supplied values of existing keys are ignored.
@@ -268,6 +275,7 @@ def argument_spec():
         values_file=dict(type="path"),
         use_live_values=dict(type="bool", default=False),
         remove=dict(type="list", elements="str", default=[], no_log=False),
+        expect_keys=dict(type="list", elements="str", default=[], no_log=False),
         only_new=dict(type="bool", default=False),
         reseal=dict(type="bool", default=False),
         fingerprint_key=dict(type="str", no_log=True),
@@ -334,7 +342,7 @@ def run(module):
         p["path"], p["namespace"], p["name"], values, pem, scope=p["scope"], remove=p["remove"],
         reseal=p["reseal"], only_new=p["only_new"], fingerprint_key=p["fingerprint_key"], secret_type=p["type"],
         template_labels=p["template_labels"], template_annotations=p["template_annotations"],
-        check_mode=module.check_mode, mode=_mode(p["mode"]))
+        check_mode=module.check_mode, mode=_mode(p["mode"]), expect_keys=p["expect_keys"])
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff

@@ -53,7 +53,7 @@ def fetch_certificate(client, namespace, service, port):
 
 def seal_manifest(path, namespace, name, values, certificate_pem, scope="strict", remove=(), reseal=False,
                   only_new=False, fingerprint_key=None, secret_type=None, template_labels=None,
-                  template_annotations=None, check_mode=False, mode=0o644, random_bytes=os.urandom):
+                  template_annotations=None, check_mode=False, mode=0o644, random_bytes=os.urandom, expect_keys=()):
     """Merge ``values`` into the manifest at ``path``; returns a result dict (no values in it)."""
     existing = load_manifest_file(path)
     if existing is not None:
@@ -66,6 +66,11 @@ def seal_manifest(path, namespace, name, values, certificate_pem, scope="strict"
     new, plan = mf.merge(existing, namespace, name, values, seal, scope=scope, remove=remove, reseal=reseal,
                          only_new=only_new, fp_key=fingerprint_key, secret_type=secret_type,
                          template_labels=template_labels, template_annotations=template_annotations)
+    lost = sorted(set(expect_keys or ()) - set(plan["keys"]) - set(remove or ()))
+    if lost:
+        raise SealedSecretsError(
+            "Refusing to write %s: it would lack %d key(s) that must be kept: %s. Supply their values (for example "
+            "with use_live_values) or list them in remove" % (path, len(lost), ", ".join(lost)))
     before_keys = sorted(((existing or {}).get("spec") or {}).get("encryptedData") or {})
     if len(plan["keys"]) < len(before_keys) - len(plan["removed"]):
         raise SealedSecretsError("Refusing to write %s: it would hold fewer keys than before" % path)
