@@ -242,6 +242,8 @@ def test_prod_inventory_runs_with_the_explicit_flag(api, tmp_path):
     (["-e", "load_test_base_url=ftp://example.invalid"], "load_test_base_url must be the participant API"),
     (["-e", "load_test_threshold_failed_rate=5"], "load_test_threshold_failed_rate must be a fraction"),
     (["-e", "load_test_vus=many"], "load_test_vus"),
+    # the role's own guard, for callers that use the role without the playbook's first task
+    (["-e", "load_test_environment=prod"], "allow it for this run only with -e load_test_allow_prod=true"),
 ])
 def test_bad_input_fails_before_any_request(api, tmp_path, args, message):
     proc = run_playbook(api, tmp_path, *args)
