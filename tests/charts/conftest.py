@@ -1,0 +1,74 @@
+"""Shared helpers for the chart tests: helm lookup, cached renders, document access."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CHARTS = REPO / "charts"
+ENVS = ("dev", "testing", "prod", "local")
+NAMESPACES = {"dev": "echo-dev", "testing": "echo-testing", "prod": "echo-prod", "local": "echo-local"}
+# Image tags are supplied per deploy (echo_image_tags); tests use a recognisable fake SHA.
+TAG = "0123456789abcdef0123456789abcdef01234567"
+
+
+def helm_bin() -> str:
+    for cand in (os.environ.get("HELM"), str(REPO / ".venv" / "bin" / "helm"), shutil.which("helm")):
+        if cand and Path(cand).is_file():
+            return cand
+    pytest.fail("helm not found: run `make setup` (installs helm into .venv/bin)")
+
+
+def run_helm(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([helm_bin(), *args], capture_output=True, text=True, cwd=REPO, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"helm {' '.join(args)} failed:\n{proc.stderr}")
+    return proc
+
+
+def value_args(chart: str, env: str | None, extra: tuple[str, ...] = ()) -> list[str]:
+    args = ["-f", f"charts/{chart}/values.yaml"]
+    if env:
+        args += ["-f", f"charts/{chart}/values-{env}.yaml"]
+    for f in extra:
+        args += ["-f", f]
+    return args
+
+
+def release_namespace(chart: str, env: str) -> str:
+    return "monitoring" if chart == "monitoring" else NAMESPACES[env]
+
+
+@functools.lru_cache(maxsize=None)
+def render_text(chart: str, env: str, extra: tuple[str, ...] = (), sets: tuple[str, ...] = ()) -> str:
+    args = ["template", chart, f"charts/{chart}", "-n", release_namespace(chart, env), *value_args(chart, env, extra)]
+    if chart == "echo":
+        args += ["--set-string", f"global.imageTag={TAG}"]
+    for s in sets:
+        args += ["--set-string", s]
+    return run_helm(*args).stdout
+
+
+def render(chart: str, env: str, extra: tuple[str, ...] = (), sets: tuple[str, ...] = ()) -> list[dict]:
+    return [d for d in yaml.safe_load_all(render_text(chart, env, extra, sets)) if d]
+
+
+def find(docs: list[dict], kind: str, name: str | None = None) -> list[dict]:
+    return [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+
+
+def one(docs: list[dict], kind: str, name: str) -> dict:
+    found = find(docs, kind, name)
+    assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+    return found[0]
+
+
+def ci_files(chart: str) -> list[str]:
+    return sorted(str(p.relative_to(REPO)) for p in (CHARTS / chart / "ci").glob("*-values.yaml"))
