@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # settings used by the components that source this file
 # Shared settings and helpers for the core testenv components. Source it from a component:
 #   source "$REPO_ROOT/testenv/lib/common.sh"
 # It sources proc.sh and expose.sh too.

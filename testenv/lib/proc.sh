@@ -24,10 +24,25 @@ proc_pid() {
     return 0
 }
 
+# start time of PID in clock ticks since boot (field 22 of /proc/PID/stat); guards against a
+# PID file that outlived its process (reboot) and now names an unrelated process
+_proc_starttime() {
+    local line
+    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+    line=${line##*) }
+    # shellcheck disable=SC2086
+    set -- $line
+    printf '%s' "${20}"
+}
+
 proc_running() {
-    local pid
+    local pid want have
     pid=$(proc_pid "$1")
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+    want=$(cat "$ECHO_TESTENV_STATE/pids/$1.start" 2>/dev/null || true)
+    [[ -z $want ]] && return 0
+    have=$(_proc_starttime "$pid" || true)
+    [[ $have == "$want" ]]
 }
 
 proc_start() {
@@ -48,12 +63,13 @@ proc_start() {
     setsid "$@" </dev/null >>"$log" 2>&1 &
     local pid=$!
     echo "$pid" >"$(_proc_pidfile "$name")"
+    _proc_starttime "$pid" >"$ECHO_TESTENV_STATE/pids/$name.start" || true
     # fail fast if it died immediately (bad flags, missing binary)
     sleep 0.2
     if ! kill -0 "$pid" 2>/dev/null; then
         echo "proc_start: $name exited at once; last log lines ($log):" >&2
         tail -n 20 "$log" >&2
-        rm -f "$(_proc_pidfile "$name")"
+        rm -f "$(_proc_pidfile "$name")" "$ECHO_TESTENV_STATE/pids/$name.start"
         return 1
     fi
     return 0
@@ -63,11 +79,13 @@ proc_stop() {
     local name=$1 pid f timeout=${PROC_STOP_TIMEOUT:-10} i
     f=$(_proc_pidfile "$name")
     pid=$(proc_pid "$name")
-    if [[ -z $pid ]]; then
-        rm -f "$f"
+    if [[ -z $pid ]] || { kill -0 "$pid" 2>/dev/null && ! proc_running "$name"; }; then
+        # nothing recorded, or the PID now belongs to an unrelated process: only forget it
+        rm -f "$f" "$ECHO_TESTENV_STATE/pids/$name.start"
         return 0
     fi
-    if kill -0 "$pid" 2>/dev/null; then
+    # running, or the leader is gone but members of its process group may remain
+    if kill -0 "$pid" 2>/dev/null || kill -0 -- "-$pid" 2>/dev/null; then
         # the process group first (setsid made pid its leader), then the pid itself
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
         for ((i = 0; i < timeout * 10; i++)); do
@@ -81,7 +99,7 @@ proc_stop() {
             sleep 0.2
         fi
     fi
-    rm -f "$f"
+    rm -f "$f" "$ECHO_TESTENV_STATE/pids/$name.start"
     return 0
 }
 
