@@ -29,6 +29,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 NS = 1_000_000_000
+try:
+    from json.encoder import c_encode_basestring as _encode_str  # the C encoder json.dumps uses
+except ImportError:  # pragma: no cover
+    _encode_str = None
+if _encode_str is None:  # pragma: no cover
+    from json.encoder import py_encode_basestring as _encode_str
 _UNITS = {"ns": 1, "us": 1000, "µs": 1000, "ms": 10**6, "s": NS, "m": 60 * NS, "h": 3600 * NS,
           "d": 86400 * NS, "w": 7 * 86400 * NS, "y": 365 * 86400 * NS}
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -391,6 +397,8 @@ class Store:
         """Up to ``limit`` entries of all matching streams in Loki order; returns [(stream, [(ts, line)])]."""
         with self.lock:
             chosen = [st for st in self.streams.values() if query.selects(st.labels)]
+            if direction == "forward" and not query.filters:
+                return self._select_forward(chosen, start, end, limit)
             iters = []
             for st in chosen:
                 lo = bisect_left(st.ts, start)
@@ -411,6 +419,41 @@ class Store:
                 if scanned >= limit:
                     break
             return [(st, picked[st.key]) for st in order]
+
+    @staticmethod
+    def _select_forward(chosen, start, end, limit):
+        """Fast path, same result as the merge: find the cut-off timestamp with C-level sorting."""
+        ranges = []
+        for st in chosen:
+            lo = bisect_left(st.ts, start)
+            hi = min(bisect_left(st.ts, end), lo + limit)
+            if lo < hi:
+                ranges.append((st, lo, hi))
+        if not ranges:
+            return []
+        candidates = array("q")
+        for st, lo, hi in ranges:
+            candidates.extend(st.ts[lo:hi])
+        if len(candidates) <= limit:
+            return [(st, list(zip(st.ts[lo:hi], st.lines[lo:hi]))) for st, lo, hi in sorted(ranges, key=lambda r: r[0].key)]
+        cutoff = sorted(candidates)[limit - 1]
+        room = limit
+        picks = []
+        # strictly before the cut-off: all of them; at the cut-off: streams in label order, then insertion
+        for st, lo, hi in ranges:
+            below = bisect_left(st.ts, cutoff, lo, hi)
+            picks.append([st, lo, below])
+            room -= below - lo
+        for pick in sorted(picks, key=lambda p: p[0].key):
+            if room <= 0:
+                break
+            st, lo, below = pick
+            at_end = bisect_right(st.ts, cutoff, below)
+            take = min(room, at_end - below)
+            pick[2] = below + take
+            room -= take
+        return [(st, list(zip(st.ts[lo:hi], st.lines[lo:hi]))) for st, lo, hi in sorted(picks, key=lambda p: p[0].key)
+                if lo < hi]
 
     @staticmethod
     def _iter(st, lo, hi, direction, query):
@@ -465,6 +508,7 @@ class Faults:
             self.retry_after = None if ra in (None, "") else str(ra)
             self.latency_ms = float(cfg.get("latency_ms", 0))
             self.max_consecutive = int(cfg.get("max_consecutive", 2))
+            self.start_after = int(cfg.get("start_after", 0))
             self.rng = random.Random(cfg.get("seed", 1))
             self.consecutive = 0
             self.counts = {"requests": 0, "429": 0, "503": 0}
@@ -473,6 +517,7 @@ class Faults:
         with self.lock:
             return {"rate_429": self.rate_429, "rate_503": self.rate_503, "retry_after": self.retry_after,
                     "latency_ms": self.latency_ms, "max_consecutive": self.max_consecutive,
+                    "start_after": self.start_after,
                     "counts": dict(self.counts)}
 
     def decide(self):
@@ -481,7 +526,7 @@ class Faults:
             self.counts["requests"] += 1
             latency = self.latency_ms
             fault = None
-            if self.consecutive < self.max_consecutive:
+            if self.consecutive < self.max_consecutive and self.counts["requests"] > self.start_after:
                 r = self.rng.random()
                 if r < self.rate_429:
                     headers = {"Retry-After": self.retry_after} if self.retry_after else {}
@@ -649,17 +694,18 @@ class Handler(BaseHTTPRequestHandler):
         result = []
         total = 0
         nbytes = 0
+        enc = _encode_str
         for st, values in picked:
-            vals = [[str(ts), line] for ts, line in values]
-            total += len(vals)
+            total += len(values)
             nbytes += sum(len(line) for _ts, line in values)
-            result.append({"stream": st.labels, "values": vals})
+            vals = ",".join(['["%d",%s]' % (ts, enc(line)) for ts, line in values])
+            result.append('{"stream":%s,"values":[%s]}' % (json.dumps(st.labels, ensure_ascii=False), vals))
         exec_time = time.perf_counter() - t0
-        self._json({"status": "success", "data": {
-            "resultType": "streams", "result": result,
-            "stats": {"summary": {"execTime": exec_time, "queueTime": 0, "subqueries": 0,
-                                  "totalEntriesReturned": total, "totalLinesProcessed": total,
-                                  "totalBytesProcessed": nbytes}}}})
+        stats = {"summary": {"execTime": exec_time, "queueTime": 0, "subqueries": 0, "totalEntriesReturned": total,
+                             "totalLinesProcessed": total, "totalBytesProcessed": nbytes}}
+        body = '{"status":"success","data":{"resultType":"streams","result":[%s],"stats":%s}}' % (
+            ",".join(result), json.dumps(stats))
+        self._send(200, body)
 
     def _series(self, params):
         matches = params.get("match[]") or params.get("match") or []

@@ -157,7 +157,8 @@ class LokiClient:
     def _once(self, path, params):
         url = self.base + path
         try:
-            resp = self._session().get(url, params=params, timeout=self.timeout)
+            # verify/cert per request: requests lets REQUESTS_CA_BUNDLE override a Session-level verify
+            resp = self._session().get(url, params=params, timeout=self.timeout, verify=self._verify, cert=self._cert)
         except requests.exceptions.Timeout as exc:
             raise _HttpFailure("Failed to query Loki at %s: timed out (%s)" % (url, type(exc).__name__), transient=True)
         except requests.exceptions.SSLError as exc:

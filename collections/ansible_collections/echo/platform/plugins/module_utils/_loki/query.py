@@ -244,11 +244,21 @@ def resolve_range(now_ns, since=None, start=None, end=None):
     return start_ns, end_ns
 
 
+_DAY_CACHE = {}
+
+
 def format_ns(ns):
-    """RFC 3339 with nanoseconds, UTC."""
+    """RFC 3339 with nanoseconds, UTC (the date part is cached per day: this runs once per entry)."""
     secs, frac = divmod(ns, NS_PER_SECOND)
-    base = datetime.datetime.fromtimestamp(secs, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    return "%s.%09dZ" % (base, frac)
+    day, sod = divmod(secs, 86400)
+    prefix = _DAY_CACHE.get(day)
+    if prefix is None:
+        prefix = (datetime.datetime(1970, 1, 1) + datetime.timedelta(days=day)).strftime("%Y-%m-%dT")
+        if len(_DAY_CACHE) < 4096:
+            _DAY_CACHE[day] = prefix
+    hh, rem = divmod(sod, 3600)
+    mm, ss = divmod(rem, 60)
+    return "%s%02d:%02d:%02d.%09dZ" % (prefix, hh, mm, ss, frac)
 
 
 def split_windows(start_ns, end_ns, max_len_ns):

@@ -178,7 +178,7 @@ class FakeSession:
         self.answers = list(answers)
         self.calls = []
 
-    def get(self, url, params=None, timeout=None):
+    def get(self, url, params=None, timeout=None, verify=None, cert=None):
         self.calls.append((url, params))
         ans = self.answers.pop(0)
         if isinstance(ans, Exception):
