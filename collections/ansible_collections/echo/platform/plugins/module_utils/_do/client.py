@@ -153,7 +153,9 @@ class DoClient:
         if self.on_request is not None:
             self.on_request(method, path)
         try:
-            resp = self._pydo.send_request(req)
+            # stream=True: pydo's ContentDecodePolicy must not parse bodies (it chokes on the YAML kubeconfig)
+            resp = self._pydo.send_request(req, stream=True)
+            resp.read()
         except ServiceRequestError as exc:  # never reached the server: always safe to retry
             raise _Retryable(DoError(failed_to(*what, reason="connection failed: %s" % exc)), None, None, "GET", True)
         except AzureError as exc:  # sent, but no (complete) answer: like a 5xx
