@@ -49,7 +49,7 @@ def kube_connection(kubeconfig=None, context=None):
         raise LokiError("The Kubernetes service proxy needs the 'kubernetes' Python package: %s" % exc)
     cfg = k8s_client.Configuration()
     try:
-        k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+        k8s_config.load_kube_config(config_file=kubeconfig or None, context=context or None, client_configuration=cfg)
     except Exception as exc:  # pylint: disable=broad-except
         raise LokiError("Failed to load kubeconfig %s: %s" % (kubeconfig or "(default)", exc))
     headers = {}
