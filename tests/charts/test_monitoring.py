@@ -130,8 +130,9 @@ def test_scrape_jobs(env):
     assert {"action": "drop", "regex": "monitoring", "source_labels": ["__meta_kubernetes_namespace"]} in pods
     assert not any(r.get("action") == "labelmap" for r in pods)
     assert "ingress-nginx-pods" not in jobs
-    for name in ("kube-state-metrics", "node-exporter", "promtail", "loki", "prometheus", "alertmanager", "grafana"):
+    for name in ("kube-state-metrics", "node-exporter", "promtail", "prometheus", "alertmanager", "grafana"):
         assert name in jobs
+    assert ("loki" in jobs) == (env != "local")
     box = jobs["blackbox_http"]
     assert {t["targets"][0] for t in box["static_configs"]} == PROBE_HOSTS[env]
     # no workload of this chart asks the annotation job for a (duplicate) scrape
@@ -199,14 +200,22 @@ def test_grafana(env):
 
 def test_loki_disabled_removes_datasource_and_job():
     docs = render("monitoring", "dev", ("charts/monitoring/ci/loki-disabled-values.yaml",))
-    assert not find(docs, "Deployment", "loki")
+    assert not find(docs, "Deployment", "loki") and not find(docs, "DaemonSet", "promtail")
     ds = yaml.safe_load(cm_data(docs, "grafana-provisioning")["datasources.yaml"])["datasources"]
     assert [d["uid"] for d in ds] == ["prometheus"]
     cfg = yaml.safe_load(cm_data(docs, "prometheus-config")["prometheus.yml"])
     assert "loki" not in {j["job_name"] for j in cfg["scrape_configs"]}
 
 
-@pytest.mark.parametrize("env", ENVS)
+def test_local_uses_the_testenv_loki_stand_in():
+    docs = render("monitoring", "local")
+    assert not find(docs, "Deployment", "loki") and not find(docs, "Service", "loki") and not find(docs, "ConfigMap", "loki-config")
+    ds = yaml.safe_load(cm_data(docs, "grafana-provisioning")["datasources.yaml"])["datasources"]
+    assert "loki" in [d["uid"] for d in ds]
+    assert find(docs, "DaemonSet", "promtail")
+
+
+@pytest.mark.parametrize("env", ("dev", "testing", "prod"))
 def test_loki_config_structure(env):
     """Structural check: the Loki binary (AGPL) is not available here to run -verify-config."""
     values = yaml.safe_load((REPO / "charts/monitoring/values.yaml").read_text())["loki"]
@@ -264,11 +273,16 @@ def test_daemonsets_priority_and_tolerations(env):
     assert {d["metadata"]["name"] for d in find(docs, "DaemonSet")} == {"promtail", "node-exporter"}
 
 
+def test_promtail_job_follows_loki():
+    cfg = prom_config("dev", ("charts/monitoring/ci/loki-disabled-values.yaml",))
+    assert "promtail" not in {j["job_name"] for j in cfg["scrape_configs"]}
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_storage_rbac_and_accounts(env):
     docs = render("monitoring", env)
     pvcs = {p["metadata"]["name"] for p in find(docs, "PersistentVolumeClaim")}
-    assert pvcs == {"prometheus-data", "grafana-data", "loki-data"}
+    assert pvcs == {"prometheus-data", "grafana-data"} | ({"loki-data"} if env != "local" else set())
     for p in find(docs, "PersistentVolumeClaim"):
         assert p["spec"]["storageClassName"] == "do-block-storage" and p["spec"]["accessModes"] == ["ReadWriteOnce"]
     sas = {s["metadata"]["name"] for s in find(docs, "ServiceAccount")}
