@@ -35,6 +35,12 @@ TOLERATED_FIELDS = {
     "storage.buckets.patch": {"project"},
 }
 
+# Query parameters likewise: gcp_storage_bucket deletes through its self link, which carries
+# ``projection=full`` (a parameter of get/insert/update, which the storage API ignores on delete).
+TOLERATED_QUERY = {
+    "storage.buckets.delete": {"projection"},
+}
+
 
 class Violation(Exception):
     """The request is outside the discovery document."""
@@ -88,7 +94,10 @@ class Api:
         return best
 
     def check_query(self, method, query):
+        tolerated = TOLERATED_QUERY.get(method.id, ())
         for name in query:
+            if name in tolerated:
+                continue
             if name not in method.parameters and name not in self.global_params:
                 raise Violation("%s: unknown query parameter %r" % (method.id, name))
 
