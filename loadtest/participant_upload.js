@@ -28,7 +28,7 @@
 
 import http from 'k6/http';
 import { check, randomSeed, sleep } from 'k6';
-import { Counter } from 'k6/metrics';
+import { Counter, Rate } from 'k6/metrics';
 import exec from 'k6/execution';
 
 function env(name, fallback) {
@@ -118,12 +118,16 @@ export const options = {
   thresholds: {
     http_req_failed: [FAILED_THRESHOLD],
     [UPLOAD_METRIC]: [UPLOAD_THRESHOLD],
+    // a 2xx initiate without a readable conversation id means the API changed shape: the run
+    // would otherwise look green while uploading nothing
+    initiate_without_id: ['rate==0'],
   },
   summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
 };
 
 const conversationsStarted = new Counter('conversations_started');
 const conversationsFailed = new Counter('conversations_failed');
+const initiateWithoutId = new Rate('initiate_without_id');
 const conversationsFinished = new Counter('conversations_finished');
 const chunksUploaded = new Counter('chunks_uploaded');
 const chunksFailed = new Counter('chunks_failed');
@@ -169,6 +173,9 @@ export default function (data) {
     { headers: jsonHeaders, tags: { name: 'initiate' }, timeout: HTTP_TIMEOUT },
   );
   const id = conversationId(initiate);
+  if (initiate.status >= 200 && initiate.status < 300) {
+    initiateWithoutId.add(id === null);
+  }
   const started = check(initiate, {
     'initiate: status 2xx': (r) => r.status >= 200 && r.status < 300,
     'initiate: returns a conversation id': () => id !== null,

@@ -17,7 +17,7 @@ not) so tests can assert on what arrived. Control endpoints (never part of the r
   POST /_reset                  forget calls, conversations and faults (optional JSON {"id_shape"})
   POST /_faults                 {"error_rate": 0..1, "status": 503, "latency_ms": 0,
                                  "kinds": ["upload_chunk", ...]}   (omitted keys reset to defaults)
-  POST /_config                 {"id_shape": "conversation_id" | "conversation.id" | "id"}
+  POST /_config                 {"id_shape": "conversation_id" | "conversation.id" | "id" | "none"}
 
 Error injection is deterministic: with error_rate r, the n-th eligible call fails exactly when
 floor(n*r) > floor((n-1)*r), so a run of N calls sees round-down(N*r) failures.
@@ -40,7 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 SOURCE = "PORTAL_AUDIO"
-ID_SHAPES = ("conversation_id", "conversation.id", "id")
+# "none" answers without any id, to prove the load test notices a changed response shape
+ID_SHAPES = ("conversation_id", "conversation.id", "id", "none")
 KINDS = ("initiate", "upload_chunk", "finish")
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 MAX_BODY = 32 * 1024 * 1024
@@ -228,6 +229,8 @@ def conversation_response(cid, shape):
         return {"conversation": {"id": cid}}
     if shape == "id":
         return {"id": cid}
+    if shape == "none":
+        return {"status": "created"}
     return {"conversation_id": cid}
 
 

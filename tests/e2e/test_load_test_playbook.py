@@ -156,7 +156,8 @@ def test_local_run_records_conversations_chunks_and_finish_calls(api, tmp_path):
     assert summary["http"]["requests"] == len(initiates) + len(uploads) + len(finishes)
     assert summary["http"]["failed_rate"] == 0
     assert summary["thresholds_ok"] is True
-    assert {t["metric"] for t in summary["thresholds"]} == {"http_req_failed", "http_req_duration{name:upload_chunk}"}
+    assert {t["metric"] for t in summary["thresholds"]} == {"http_req_failed", "http_req_duration{name:upload_chunk}",
+                                                          "initiate_without_id"}
     assert summary["target"]["base_url"] == api.url
 
     assert "conversations: 3/3 started, 3 finished" in proc.output
@@ -175,6 +176,16 @@ def test_conversation_id_is_read_from_each_response_shape(api, tmp_path, shape):
     (conv,) = api.conversations()
     assert conv["chunks"] == 2 and conv["finish_hooks"] == [False, True] and conv["finished"]
     assert all(c["status"] == 200 for c in api.calls())
+
+
+def test_initiate_answer_without_an_id_fails_the_run(api, tmp_path):
+    api.reset(id_shape="none")       # 200 OK, but no conversation id in any known place
+    proc = run_playbook(api, tmp_path, "-e", "load_test_conversations=2", "-e", "load_test_vus=1")
+    assert proc.returncode != 0, proc.output
+    assert "k6 thresholds failed: initiate_without_id rate==0" in proc.output
+    assert len(api.calls("initiate")) == 2 and api.calls("upload_chunk") == []
+    summary = load_summary(tmp_path)
+    assert summary["conversations"]["failed_to_start"] == 2 and summary["http"]["failed_rate"] == 0
 
 
 def test_injected_error_rate_fails_the_failed_request_threshold(api, tmp_path):

@@ -183,6 +183,7 @@ def test_should_fail_is_exact_and_deterministic(rate, calls, expected):
     ("conversation_id", {"conversation_id": "c1"}),
     ("conversation.id", {"conversation": {"id": "c1"}}),
     ("id", {"id": "c1"}),
+    ("none", {"status": "created"}),
 ])
 def test_conversation_response_shapes(shape, body):
     assert standin.conversation_response("c1", shape) == body
