@@ -276,3 +276,40 @@ def test_service_proxy_path(loki, data, tmp_path):
     assert rc == 0, res
     assert read_jsonl(dest) == gen.expected(data, start, end)
     assert res["entries"] > 5000
+
+
+def test_secrets_never_in_output(loki, data, tmp_path):
+    canary = "canary-" + uuid.uuid4().hex
+    dest = tmp_path / "s.jsonl"
+    args = dict(url=loki["LOKI_URL"], username="reader", password=canary, namespace=data.namespace,
+                start=fmt(data.start), end=fmt(data.start + HOUR), dest=str(dest))
+    payload = json.dumps({"ANSIBLE_MODULE_ARGS": args})
+    tmp = tmp_path / "args.json"
+    tmp.write_text(payload)
+    proc = subprocess.run([sys.executable, str(MODULE), str(tmp)], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(REPO / "collections")), check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert canary not in proc.stdout and canary not in proc.stderr
+    assert canary not in dest.read_text()
+    # failure path: a bearer token against an unreachable URL
+    rc, res = run_module(dict(url="http://127.0.0.1:9", bearer_token=canary, namespace="echo-dev", since="1h",
+                              retries=0, dest=str(tmp_path / "f.jsonl")))
+    assert rc != 0 and canary not in json.dumps(res)
+
+
+def test_direct_tls_url_with_custom_ca_and_bearer_token(loki, tmp_path):
+    """The API server's service proxy as a direct https URL: custom CA verified, bearer token sent, 403 reported."""
+    env = read_env()
+    if "TESTENV_KUBE_API" not in env or "TESTENV_KUBE_CA" not in env:
+        pytest.fail("the rehearsal API server is not up (TESTENV_KUBE_API/TESTENV_KUBE_CA missing)")
+    token = subprocess.run(["kubectl", "--kubeconfig", env["KUBECONFIG"], "-n", "monitoring", "create", "token",
+                            "default", "--duration=10m"], capture_output=True, text=True, check=True,
+                           timeout=60).stdout.strip()
+    dest = tmp_path / "t.jsonl"
+    rc, res = run_module(dict(url=env["TESTENV_KUBE_API"] + env["LOKI_PROXY_PATH"], bearer_token=token,
+                              ca_path=env["TESTENV_KUBE_CA"], namespace="echo-dev", since="1h", dest=str(dest)))
+    # TLS was verified against the custom CA (no certificate error); the service account may not proxy: 403
+    assert rc != 0 and "HTTP 403" in res["msg"], res
+    assert "CERTIFICATE" not in res["msg"]
+    assert token not in json.dumps(res)
+    assert list(tmp_path.iterdir()) == []
