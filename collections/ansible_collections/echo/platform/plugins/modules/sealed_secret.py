@@ -236,7 +236,7 @@ not_present:
   type: list
   elements: str
   sample: []
-keys:
+key_names:
   description: Every key in the manifest after the change (predicted in check mode).
   returned: always
   type: list

@@ -45,11 +45,11 @@ options:
     type: dict
   desired_file:
     description:
-      - A .env-style file of desired C(KEY=VALUE) lines (same rules as M(echo.platform.sealed_secret) O(values_file)).
+      - A .env-style file of desired C(KEY=VALUE) lines (same rules as O(echo.platform.sealed_secret#module:values_file)).
     type: path
   compare_to:
     description:
-      - Other environments' live Secrets. With no desired values and one entry, RV(added)/RV(changed)/RV(removed)
+      - Other environments' live Secrets. With no desired values and one entry, RV(added)/RV(changed_keys)/RV(removed)
         describe going from the live Secret to that entry.
     type: list
     elements: dict
@@ -86,8 +86,8 @@ options:
         type: path
   required_keys:
     description:
-      - Required Secret keys per component, for example C({api: [DATABASE_URL, REDIS_URL], directus: [DIRECTUS_SECRET]}).
-        RV(missing_required) lists what each source lacks.
+      - "Required Secret keys per component, for example C({api: [DATABASE_URL, REDIS_URL], directus: [DIRECTUS_SECRET]}).
+        RV(missing_required) lists what each source lacks."
     type: dict
     default: {}
   fingerprint_key:
@@ -205,7 +205,7 @@ def argument_spec():
             validate_certs=dict(type="bool"),
             ca_cert=dict(type="path"),
         )),
-        required_keys=dict(type="dict", default={}),
+        required_keys=dict(type="dict", default={}, no_log=False),
         fingerprint_key=dict(type="str", no_log=True),
     )
 

@@ -90,9 +90,8 @@ class K8sClient:
             reason = _api_reason(exc)
             raise K8sError(failed_to(method.lower(), "path", path, reason), status=exc.status)
         except Exception as exc:  # urllib3 connection errors and timeouts
-            raise K8sError(failed_to(method.lower(), "path", path,
-                                     "Kubernetes API unreachable at %s (%s)" % (self.api.configuration.host,
-                                                                                 type(exc).__name__)))
+            why = "Kubernetes API unreachable at %s (%s)" % (self.api.configuration.host, type(exc).__name__)
+            raise K8sError(failed_to(method.lower(), "path", path, why))
         if isinstance(resp, tuple):
             resp = resp[0]
         return resp.status, resp.data

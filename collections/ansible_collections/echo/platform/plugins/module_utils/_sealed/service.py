@@ -87,7 +87,7 @@ def seal_manifest(path, namespace, name, values, certificate_pem, scope="strict"
         removed=plan["removed"],
         unchanged=plan["unchanged"],
         not_present=plan["absent_removals"],
-        keys=plan["keys"],
+        key_names=plan["keys"],
         scope=scope,
         certificate=dict(sha256=cert_info["sha256"], not_after=cert_info["not_after"]),
         diff=dict(before=before_text if existing is not None else "", after=after_text,
