@@ -548,6 +548,9 @@ class Faults:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "loki-standin/1"
+    # headers and body go out in separate writes; without TCP_NODELAY, Nagle + delayed ACK stall
+    # every keep-alive response by ~40 ms
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # quiet unless asked
         if self.server.verbose:
