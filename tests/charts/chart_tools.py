@@ -129,7 +129,7 @@ SHAPES = {
                 "properties": {"name": {"type": "string"}, "url": {"type": "string"}},
             },
         }),
-        ("global.environment", {"enum": ["dev", "testing", "prod", "local"]}),
+        ("global.environment", {"enum": ["", "dev", "testing", "prod", "local"]}),
         ("loki.limits.*", {"type": ["string", "integer"]}),
         ("*.size", {"type": "string", "pattern": "^[0-9]+(Mi|Gi|Ti)$"}),
         ("rules.*", {"type": "number", "exclusiveMinimum": 0}),

@@ -369,3 +369,8 @@ def test_schema_requires_target_url(tmp_path):
     proc = run_helm("template", "m", "charts/monitoring", "-n", "monitoring", *value_args("monitoring", "dev"), "-f", str(bad),
                     check=False)
     assert proc.returncode != 0 and "url" in proc.stderr
+
+
+def test_environment_is_required():
+    proc = run_helm("template", "m", "charts/monitoring", "-n", "monitoring", "-f", "charts/monitoring/values.yaml", check=False)
+    assert proc.returncode != 0 and "global.environment must be set" in proc.stderr

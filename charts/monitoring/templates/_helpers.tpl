@@ -2,8 +2,12 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{- define "monitoring.environment" -}}
+{{- required "global.environment must be set (dev, testing, prod or local: load values-<env>.yaml)" .Values.global.environment -}}
+{{- end -}}
+
 {{- define "monitoring.appNamespace" -}}
-{{- default (printf "echo-%s" .Values.global.environment) .Values.global.appNamespace -}}
+{{- default (printf "echo-%s" (include "monitoring.environment" .)) .Values.global.appNamespace -}}
 {{- end -}}
 
 {{/* Selector labels. Call with (dict "root" $ "component" "prometheus"). */}}
