@@ -330,3 +330,17 @@ def test_numeric_tag_is_rejected_not_mangled():
     proc = run_helm("template", "e", "charts/echo", *value_args("echo", "dev"), "--set", "images.server.tag=1234567",
                     "--set-string", f"global.imageTag={TAG}", check=False)
     assert proc.returncode != 0 and "tag" in proc.stderr
+
+
+SECRET_NAME = re.compile(r"(PASSWORD|TOKEN|_SECRET|SECRET$|_API_KEY|^STORAGE_S3_KEY$|^DATABASE_URL$|^REDIS(_URL)?$|CONNECTION_STRING|GCP_SA_JSON|NEO4J_AUTH)")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_secret_like_env_only_from_secrets(env):
+    """No credential is ever a literal: every secret-looking variable comes from a secretKeyRef."""
+    docs = render("echo", env, ("charts/echo/ci/neo4j-values.yaml",))
+    for dep in find(docs, "Deployment"):
+        for name, entry in env_of(dep).items():
+            if SECRET_NAME.search(name) and not name.endswith("_ALLOW_LIST"):
+                assert "valueFrom" in entry and "secretKeyRef" in entry["valueFrom"], f"{dep['metadata']['name']}: {name}"
+    assert not find(docs, "Secret"), "the chart never carries secret material"
