@@ -16,13 +16,16 @@ from ansible_collections.echo.platform.plugins.module_utils._common.errors impor
 try:
     import yaml
     HAS_YAML = True
+    _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
 
 def dump_yaml(data):
     """Block-style YAML with sorted keys and no line wrapping (long base64 stays on one line)."""
-    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True, width=1 << 30, allow_unicode=False)
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, width=1 << 30,
+                     allow_unicode=False)
 
 
 def load_manifest_file(path):
@@ -32,7 +35,7 @@ def load_manifest_file(path):
     with open(path, "rb") as handle:
         text = handle.read()
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # nosec - a safe loader
     except yaml.YAMLError as exc:
         raise ValidationError("Failed to read %s: not valid YAML/JSON (%s)" % (path, getattr(exc, "problem", exc)))
 
