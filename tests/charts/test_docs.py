@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import REPO
+from chartlib import REPO
 
 sys.path.insert(0, str(REPO / "tests" / "charts"))
 import chart_tools  # noqa: E402

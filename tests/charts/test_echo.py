@@ -9,7 +9,7 @@ import time
 import pytest
 import yaml
 
-from conftest import ENVS, TAG, ci_files, find, one, render, render_text, run_helm, value_args
+from chartlib import ENVS, TAG, ci_files, find, one, render, render_text, run_helm, value_args
 
 WORKLOADS = ("api", "worker", "worker-cpu", "worker-scheduler", "agent", "directus")
 SERVER = ("api", "worker", "worker-cpu", "worker-scheduler")

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ENVS, REPO, ci_files, find, one, render, render_text, run_helm, value_args
-from tools import find_tool
+from chartlib import ENVS, REPO, ci_files, find, find_tool, one, render, render_text, run_helm, value_args
 
 APP_NS = {"dev": "echo-dev", "testing": "echo-testing", "prod": "echo-prod", "local": "echo-local"}
 PROBE_HOSTS = {

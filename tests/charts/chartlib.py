@@ -1,4 +1,9 @@
-"""Shared helpers for the chart tests: helm lookup, cached renders, document access."""
+"""Shared helpers for the chart tests: helm/promtool/amtool lookup, cached renders, document access.
+
+promtool must understand `kubernetes_sd_configs`: Debian's build leaves Kubernetes service discovery
+out, so tests/charts/build-promtool builds the upstream promtool from the Go module proxy into
+$ECHO_CACHE_DIR/bin (default ~/.cache/echo-platform/bin), which is searched first.
+"""
 
 from __future__ import annotations
 
@@ -72,3 +77,13 @@ def one(docs: list[dict], kind: str, name: str) -> dict:
 
 def ci_files(chart: str) -> list[str]:
     return sorted(str(p.relative_to(REPO)) for p in (CHARTS / chart / "ci").glob("*-values.yaml"))
+
+
+CACHE_BIN = Path(os.environ.get("ECHO_CACHE_DIR", Path.home() / ".cache" / "echo-platform")) / "bin"
+
+
+def find_tool(name: str, hint: str) -> str:
+    for cand in (os.environ.get(name.upper()), str(CACHE_BIN / name), shutil.which(name)):
+        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+            return cand
+    pytest.fail(f"{name} not found ({hint})")
