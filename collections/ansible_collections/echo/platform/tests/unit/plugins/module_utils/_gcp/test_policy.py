@@ -42,7 +42,7 @@ def test_add_creates_unconditional_binding_and_keeps_conditional_one():
 
 
 def test_add_is_idempotent():
-    _, once = pol.desired_policy(base_policy(), ROLE, SA, "present")
+    once = pol.desired_policy(base_policy(), ROLE, SA, "present")[1]
     changed, twice = pol.desired_policy(once, ROLE, SA, "present")
     assert not changed and twice == once
 
@@ -50,7 +50,7 @@ def test_add_is_idempotent():
 def test_member_only_in_conditional_binding_is_not_present():
     policy = base_policy()
     assert not pol.has_member(policy, ROLE, "user:b@example.com")
-    changed, _ = pol.desired_policy(policy, ROLE, "user:b@example.com", "absent")
+    changed = pol.desired_policy(policy, ROLE, "user:b@example.com", "absent")[0]
     assert not changed
 
 
@@ -61,7 +61,7 @@ def test_add_appends_to_existing_binding():
 
 
 def test_remove_drops_empty_binding_but_keeps_others():
-    _, with_sa = pol.desired_policy(base_policy(), ROLE, SA, "present")
+    with_sa = pol.desired_policy(base_policy(), ROLE, SA, "present")[1]
     changed, after = pol.desired_policy(with_sa, ROLE, SA, "absent")
     assert changed
     assert after["bindings"] == base_policy()["bindings"]
@@ -82,7 +82,7 @@ def test_empty_policy():
 
 def test_binding_diff_and_body():
     before = base_policy()
-    _, after = pol.desired_policy(before, ROLE, SA, "present")
+    after = pol.desired_policy(before, ROLE, SA, "present")[1]
     assert pol.binding_diff(before, after, ROLE) == {
         "before": {"role": ROLE, "members": []}, "after": {"role": ROLE, "members": [SA]}}
     body = pol.set_policy_body(after)
@@ -136,7 +136,7 @@ class FakeClient:
         return copy.deepcopy(new)
 
     def bump(self, role, member):
-        _, self.policy = pol.desired_policy(self.policy, role, member, "present")
+        self.policy = pol.desired_policy(self.policy, role, member, "present")[1]
         self.etag += 1
         self.policy["etag"] = "e%d" % self.etag
 
@@ -156,7 +156,7 @@ def test_concurrent_writer_keeps_both_bindings():
 
 def test_check_mode_writes_nothing():
     client = FakeClient({"bindings": []})
-    changed, _, after, _ = service(client).ensure(ROLE, SA, "present", check_mode=True)
+    changed, dummy, after, dummy2 = service(client).ensure(ROLE, SA, "present", check_mode=True)
     assert changed and client.writes == 0 and pol.has_member(after, ROLE, SA)
 
 
