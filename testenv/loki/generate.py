@@ -163,6 +163,15 @@ def push(url, ds, batch=50_000):
     return sent
 
 
+def drop(url, namespace):
+    """Forget the namespace's streams (stand-in only: POST /_drop)."""
+    body = json.dumps({"match": '{namespace="%s"}' % namespace}).encode()
+    req = urllib.request.Request(url.rstrip("/") + "/_drop", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())["removed"]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Push a deterministic log data set into Loki")
     ap.add_argument("--url", default="http://127.0.0.1:23100")

@@ -479,6 +479,16 @@ class Store:
                         out.append(dict(st.labels))
             return out
 
+    def drop(self, query):
+        """Forget every stream the selector matches (test hygiene); returns the entries removed."""
+        with self.lock:
+            keys = [k for k, st in self.streams.items() if query.selects(st.labels)]
+            removed = sum(len(self.streams[k].ts) for k in keys)
+            for k in keys:
+                del self.streams[k]
+            self.entries -= removed
+            return removed
+
     def label_names(self):
         with self.lock:
             return sorted({k for st in self.streams.values() for k in st.labels})
@@ -493,7 +503,11 @@ class Store:
 # ------------------------------------------------------------------------------------------------
 
 class Faults:
-    """Injected failures for query endpoints. Never more than ``max_consecutive`` in a row."""
+    """Injected failures for query endpoints.
+
+    Never more than ``max_consecutive`` in a row on one client connection, so a client that retries
+    more often than that always gets through, however its parallel requests interleave.
+    """
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -510,7 +524,7 @@ class Faults:
             self.max_consecutive = int(cfg.get("max_consecutive", 2))
             self.start_after = int(cfg.get("start_after", 0))
             self.rng = random.Random(cfg.get("seed", 1))
-            self.consecutive = 0
+            self.consecutive = {}
             self.counts = {"requests": 0, "429": 0, "503": 0}
 
     def state(self):
@@ -520,13 +534,14 @@ class Faults:
                     "start_after": self.start_after,
                     "counts": dict(self.counts)}
 
-    def decide(self):
+    def decide(self, client=None):
         """None, or (status, headers, body) to answer instead of the real one."""
         with self.lock:
             self.counts["requests"] += 1
             latency = self.latency_ms
             fault = None
-            if self.consecutive < self.max_consecutive and self.counts["requests"] > self.start_after:
+            run = self.consecutive.get(client, 0)
+            if run < self.max_consecutive and self.counts["requests"] > self.start_after:
                 r = self.rng.random()
                 if r < self.rate_429:
                     headers = {"Retry-After": self.retry_after} if self.retry_after else {}
@@ -535,7 +550,10 @@ class Faults:
                 elif r < self.rate_429 + self.rate_503:
                     fault = (503, {}, "upstream connect error or disconnect/reset before headers (injected fault)\n")
                     self.counts["503"] += 1
-            self.consecutive = self.consecutive + 1 if fault else 0
+            if fault:
+                self.consecutive[client] = run + 1
+            else:
+                self.consecutive.pop(client, None)
         if latency:
             time.sleep(latency / 1000.0)
         return fault
@@ -610,6 +628,9 @@ class Handler(BaseHTTPRequestHandler):
                 if self.command == "POST":
                     self.server.faults.configure(json.loads(self._body() or b"{}"))
                 return self._json(self.server.faults.state())
+            if path == "/_drop" and self.command == "POST":
+                doc = json.loads(self._body() or b"{}")
+                return self._json({"removed": self.server.store.drop(Query(doc.get("match", "")))})
             if path == "/_stats":
                 st = self.server.store
                 return self._json({"streams": len(st.streams), "entries": st.entries, "duplicates": st.duplicates,
@@ -618,7 +639,7 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/loki/api/v1/push" and self.command == "POST":
                 return self._push()
             if path in ("/loki/api/v1/query_range", "/loki/api/v1/series") and self.command in ("GET", "POST"):
-                fault = self.server.faults.decide()
+                fault = self.server.faults.decide(self.client_address)
                 if fault:
                     return self._send(fault[0], fault[2], "text/plain; charset=utf-8", fault[1])
                 params = self._params(url)

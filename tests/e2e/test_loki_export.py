@@ -73,7 +73,8 @@ def data(loki):
     ns = "e2e-" + uuid.uuid4().hex[:10]
     ds = gen.dataset(ns, START, days=3, entries=200_000, crowd=5000)
     gen.push(loki["LOKI_URL"], ds)
-    return ds
+    yield ds
+    gen.drop(loki["LOKI_URL"], ns)
 
 
 def run_module(args, check_mode=False, timeout=300):

@@ -48,7 +48,8 @@ def data():
                     "`testenv/bin/testenv up`" % STATE)
     ds = gen.dataset("pb-" + uuid.uuid4().hex[:8], START, days=1, entries=30_000, crowd=1500)
     gen.push(env["LOKI_URL"], ds)
-    return ds
+    yield ds
+    gen.drop(env["LOKI_URL"], ds.namespace)
 
 
 def playbook(tmp_path, *extra, check=False):

@@ -145,13 +145,24 @@ def test_logql_string_literals_and_filters(url, ns):
 
 
 def test_faults_endpoint(url):
+    import http.client
+
     req = urllib.request.Request(url + "/_faults", data=json.dumps({"rate_429": 1.0, "retry_after": "2",
                                                                     "max_consecutive": 1}).encode(), method="POST")
     urllib.request.urlopen(req, timeout=5).read()
+    parsed = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    path = "/loki/api/v1/query_range?" + urllib.parse.urlencode(
+        {"query": '{namespace="x"}', "start": str(T0), "end": str(T0 + 1)})
     try:
-        status, _ = qr(url, '{namespace="x"}', T0, T0 + 1)
-        assert status == 429
-        status, _ = qr(url, '{namespace="x"}', T0, T0 + 1)  # max_consecutive reached: this one passes
-        assert status == 200
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 429 and resp.getheader("Retry-After") == "2"
+        conn.request("GET", path)  # same connection: max_consecutive reached, this one passes
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 200
     finally:
+        conn.close()
         urllib.request.urlopen(urllib.request.Request(url + "/_faults", data=b"{}", method="POST"), timeout=5).read()
