@@ -14,7 +14,8 @@ Control endpoints (no auth, not part of DigitalOcean's API):
   POST /_emulator/config  {"delays": {...}}   lifecycle delays in seconds: cluster, pg, valkey, database
   POST /_emulator/faults  {"faults": [...], "seed": 1}
         each fault: {"status": 429|500|503, "retry_after": 1, "reset_in": 1, "latency": 0.5,
-                     "method": "POST", "path": "regex", "count": 2, "rate": 0.1, "phase": "before"|"after"}
+                     "method": "POST", "path": "regex", "token": "only requests with this bearer token",
+                     "count": 2, "rate": 0.1, "phase": "before"|"after"}
         phase "after" runs the request, then answers with the fault (the change happened anyway).
   DELETE /_emulator/faults                    clear faults
   POST /_emulator/registry_tags {"registry", "repository", "tag", "size_bytes"}   "push" an image tag
@@ -798,10 +799,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(201, {"ok": True})
         return self._error(404, "not_found", "unknown control endpoint")
 
-    def _pick_fault(self, method, path):
+    def _pick_fault(self, method, path, token=None):
         state = self.server.emulator.state
         with state.lock:
             for fault in state.faults:
+                if fault.get("token") and fault["token"] != token:
+                    continue
                 if fault.get("method") and fault["method"].upper() != method:
                     continue
                 if fault.get("path") and not re.search(fault["path"], path):
@@ -876,7 +879,9 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             byop = state.stats["by_operation"]
             byop[op.operation_id] = byop.get(op.operation_id, 0) + 1
-        fault = self._pick_fault(method, path)
+            bytoken = state.stats.setdefault("by_token", {})
+            bytoken[auth[7:].strip()] = bytoken.get(auth[7:].strip(), 0) + 1
+        fault = self._pick_fault(method, path, auth[7:].strip())
         if fault and fault.get("latency"):
             time.sleep(float(fault["latency"]))
         if fault and fault.get("status") and fault.get("phase", "before") == "before":
