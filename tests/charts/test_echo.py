@@ -344,3 +344,13 @@ def test_secret_like_env_only_from_secrets(env):
             if SECRET_NAME.search(name) and not name.endswith("_ALLOW_LIST"):
                 assert "valueFrom" in entry and "secretKeyRef" in entry["valueFrom"], f"{dep['metadata']['name']}: {name}"
     assert not find(docs, "Secret"), "the chart never carries secret material"
+
+
+def test_webhooks_toggle_and_priority_classes_off():
+    docs = render("echo", "dev", ("charts/echo/ci/webhooks-values.yaml",))
+    assert not find(docs, "PriorityClass")
+    api = one(docs, "Deployment", "echo-api")
+    lit, refs = literal_env(api), secret_refs(api)
+    assert lit["ASSEMBLYAI_WEBHOOK_URL"].startswith("https://") and "ASSEMBLYAI_WEBHOOK_SECRET" in refs
+    pcs = {p["metadata"]["name"]: p["value"] for p in find(render("echo", "dev"), "PriorityClass")}
+    assert pcs == {"echo-high": 100000, "echo-low": 1000}

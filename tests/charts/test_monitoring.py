@@ -376,3 +376,19 @@ def test_schema_requires_target_url(tmp_path):
 def test_environment_is_required():
     proc = run_helm("template", "m", "charts/monitoring", "-n", "monitoring", "-f", "charts/monitoring/values.yaml", check=False)
     assert proc.returncode != 0 and "global.environment must be set" in proc.stderr
+
+
+def test_priority_class_toggle():
+    docs = render("monitoring", "dev", ("charts/monitoring/ci/no-priority-class-values.yaml",))
+    assert not find(docs, "PriorityClass")
+    assert all(d["spec"]["template"]["spec"]["priorityClassName"] == "monitoring-node-agent" for d in find(docs, "DaemonSet"))
+
+
+def test_digest_and_slack_toggle():
+    docs = render("monitoring", "dev", ("charts/monitoring/ci/digest-and-slack-values.yaml",))
+    cfg = yaml.safe_load(cm_data(docs, "alertmanager-config")["alertmanager.yml"])
+    assert cfg["route"]["receiver"] == "slack"
+    dep = one(docs, "Deployment", "alertmanager")
+    vol = next(v for v in dep["spec"]["template"]["spec"]["volumes"] if v["name"] == "secrets")
+    assert vol["secret"]["optional"] is False  # Slack on: a missing webhook key must stop the pod, loudly
+    assert one(docs, "CronJob", "warning-digest")
