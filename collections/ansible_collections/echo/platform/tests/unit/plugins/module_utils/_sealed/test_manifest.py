@@ -17,7 +17,7 @@ FP_KEY = "vaulted-fingerprint-key"
 @pytest.fixture(scope="module")
 def sealer(keypair):
     priv, pem = keypair
-    pub, _ = crypto.load_certificate(pem)
+    pub, unused_ = crypto.load_certificate(pem)
 
     def seal(label, value):
         return crypto.encrypt_value(pub, label, value)
@@ -35,9 +35,10 @@ def test_new_manifest_shape_for_each_scope(sealer):
         m, plan = mf.merge(None, NS, NAME, {"B": "2", "A": "1"}, seal, scope=scope)
         assert m["apiVersion"] == "bitnami.com/v1alpha1" and m["kind"] == "SealedSecret"
         assert list(m["spec"]["encryptedData"]) == ["A", "B"]
-        assert m["spec"]["template"] == dict(
-            metadata=dict(name=NAME, namespace=NS, **({"annotations": m["metadata"]["annotations"]}
-                                                     if scope != "strict" else {})), type="Opaque")
+        template_meta = dict(name=NAME, namespace=NS)
+        if scope != "strict":
+            template_meta["annotations"] = m["metadata"]["annotations"]
+        assert m["spec"]["template"] == dict(metadata=template_meta, type="Opaque")
         assert mf.scope_of(m) == scope
         assert open_all(m) == {"A": "1", "B": "2"}
         assert plan["added"] == ["A", "B"]
@@ -45,7 +46,7 @@ def test_new_manifest_shape_for_each_scope(sealer):
 
 def test_untouched_ciphertexts_stay_byte_identical_and_removal_needs_listing(sealer):
     seal, open_all = sealer
-    m1, _ = mf.merge(None, NS, NAME, {"A": "1", "B": "2", "C": "3"}, seal)
+    m1, unused_ = mf.merge(None, NS, NAME, {"A": "1", "B": "2", "C": "3"}, seal)
     m2, plan = mf.merge(m1, NS, NAME, {"B": "new"}, seal)
     assert plan["updated"] == ["B"] and plan["unchanged"] == ["A", "C"]
     assert m2["spec"]["encryptedData"]["A"] == m1["spec"]["encryptedData"]["A"]
@@ -57,8 +58,8 @@ def test_untouched_ciphertexts_stay_byte_identical_and_removal_needs_listing(sea
 
 
 def test_fingerprints_make_same_value_a_noop(sealer):
-    seal, _ = sealer
-    m1, _ = mf.merge(None, NS, NAME, {"A": "1", "B": "2"}, seal, fp_key=FP_KEY)
+    seal, unused_ = sealer
+    m1, unused_ = mf.merge(None, NS, NAME, {"A": "1", "B": "2"}, seal, fp_key=FP_KEY)
     m2, plan = mf.merge(m1, NS, NAME, {"A": "1", "B": "2"}, seal, fp_key=FP_KEY)
     assert plan["encrypt"] == [] and m2 == m1
     m3, plan = mf.merge(m1, NS, NAME, {"A": "1", "B": "changed"}, seal, fp_key=FP_KEY)
@@ -66,10 +67,10 @@ def test_fingerprints_make_same_value_a_noop(sealer):
     fps = json.loads(m3["metadata"]["annotations"][mf.ANN_FINGERPRINTS])
     assert set(fps) == {"A", "B"} and "changed" not in json.dumps(m3["metadata"])
     # another key: recorded fingerprints are ignored, values re-encrypted
-    _, plan = mf.merge(m1, NS, NAME, {"A": "1"}, seal, fp_key="other-key")
+    unused_, plan = mf.merge(m1, NS, NAME, {"A": "1"}, seal, fp_key="other-key")
     assert plan["updated"] == ["A"]
     # no key: supplying re-encrypts, only_new skips
-    _, plan = mf.merge(m1, NS, NAME, {"A": "1"}, seal)
+    unused_, plan = mf.merge(m1, NS, NAME, {"A": "1"}, seal)
     assert plan["updated"] == ["A"]
     m4, plan = mf.merge(m1, NS, NAME, {"A": "x", "N": "n"}, seal, only_new=True)
     assert plan["added"] == ["N"] and plan["unchanged"] == ["A", "B"]
@@ -85,7 +86,7 @@ def test_fingerprint_is_bound_to_secret_and_key():
 
 def test_reseal_refuses_to_drop_keys(sealer):
     seal, open_all = sealer
-    m1, _ = mf.merge(None, NS, NAME, {"A": "1", "B": "2"}, seal)
+    m1, unused_ = mf.merge(None, NS, NAME, {"A": "1", "B": "2"}, seal)
     with pytest.raises(SealedSecretsError, match="Refusing to reseal.*B"):
         mf.merge(m1, NS, NAME, {"A": "1"}, seal, reseal=True)
     m2, plan = mf.merge(m1, NS, NAME, {"A": "1", "B": "2"}, seal, reseal=True)
@@ -94,27 +95,27 @@ def test_reseal_refuses_to_drop_keys(sealer):
 
 def test_scope_change_needs_every_value(sealer):
     seal, open_all = sealer
-    m1, _ = mf.merge(None, NS, NAME, {"A": "1", "B": "2"}, seal)
+    m1, unused_ = mf.merge(None, NS, NAME, {"A": "1", "B": "2"}, seal)
     with pytest.raises(SealedSecretsError, match="scope from strict to cluster-wide"):
         mf.merge(m1, NS, NAME, {"A": "1"}, seal, scope="cluster-wide")
-    m2, _ = mf.merge(m1, NS, NAME, {"A": "1", "B": "2"}, seal, scope="cluster-wide")
+    m2, unused_ = mf.merge(m1, NS, NAME, {"A": "1", "B": "2"}, seal, scope="cluster-wide")
     assert mf.scope_of(m2) == "cluster-wide" and open_all(m2) == {"A": "1", "B": "2"}
 
 
 def test_template_metadata_and_type_preserved(sealer):
-    seal, _ = sealer
-    m1, _ = mf.merge(None, NS, NAME, {"A": "1"}, seal, secret_type="kubernetes.io/dockerconfigjson",
-                     template_labels={"app": "echo"})
+    seal, unused_ = sealer
+    m1, unused_ = mf.merge(None, NS, NAME, {"A": "1"}, seal, secret_type="kubernetes.io/dockerconfigjson",
+                           template_labels={"app": "echo"})
     m1["spec"]["template"]["metadata"]["annotations"] = {"note": "kept"}
-    m2, _ = mf.merge(m1, NS, NAME, {"B": "2"}, seal)
+    m2, unused_ = mf.merge(m1, NS, NAME, {"B": "2"}, seal)
     assert m2["spec"]["template"]["type"] == "kubernetes.io/dockerconfigjson"
     assert m2["spec"]["template"]["metadata"]["labels"] == {"app": "echo"}
     assert m2["spec"]["template"]["metadata"]["annotations"] == {"note": "kept"}
 
 
 def test_bad_inputs(sealer):
-    seal, _ = sealer
-    m1, _ = mf.merge(None, NS, NAME, {"A": "1"}, seal)
+    seal, unused_ = sealer
+    m1, unused_ = mf.merge(None, NS, NAME, {"A": "1"}, seal)
     with pytest.raises(ValidationError, match="seals echo-dev/echo-backend-secrets, not echo-prod"):
         mf.merge(m1, "echo-prod", NAME, {}, seal)
     with pytest.raises(ValidationError, match="both supplied and listed in remove"):
@@ -126,8 +127,8 @@ def test_bad_inputs(sealer):
 
 
 def test_render_is_stable_and_unwrapped(sealer):
-    seal, _ = sealer
-    m1, _ = mf.merge(None, NS, NAME, {"Z": "1" * 5000, "A": "2"}, seal)
+    seal, unused_ = sealer
+    m1, unused_ = mf.merge(None, NS, NAME, {"Z": "1" * 5000, "A": "2"}, seal)
     text = dump_yaml(m1)
     assert dump_yaml(copy.deepcopy(m1)) == text
     lines = text.splitlines()
