@@ -180,6 +180,7 @@ class FakeSession:
 
     def get(self, url, params=None, timeout=None, verify=None, cert=None):
         self.calls.append((url, params))
+        self.verify = verify
         ans = self.answers.pop(0)
         if isinstance(ans, Exception):
             raise ans
@@ -225,6 +226,15 @@ def test_client_gives_up_after_attempts():
     with pytest.raises(LokiError, match="cannot connect"):
         c.get("/ready")
     assert len(sess.calls) == 4 and len(sleeps) == 3
+
+
+def test_client_passes_ca_per_request(monkeypatch):
+    """requests lets REQUESTS_CA_BUNDLE override a Session-level verify, so the CA goes with each request."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    ok = FakeResponse(200, {"status": "success", "data": []})
+    c, sess, _sleeps = make_client([ok], url="https://loki.test", ca_path="/custom/ca.pem")
+    c.get("/ready")
+    assert sess.verify == "/custom/ca.pem"
 
 
 def test_client_auth_settings_and_secrets():
