@@ -126,6 +126,30 @@ def fetch_tie(client, query, ts, server_max):
 
 def _run_window(client, query, window, index, part_path, formatter, limit, server_max, cap, sample_size,
                 cancel, keep_offsets):
+    try:
+        return _fetch_window(client, query, window, index, part_path, formatter, limit, server_max, cap,
+                             sample_size, cancel, keep_offsets)
+    except _Cancelled:
+        raise
+    except BaseException:
+        cancel.set()  # one failed window fails the export: stop the other workers early
+        raise
+
+
+def _first_error(futures):
+    """The first real failure among the windows (others were only cancelled because of it)."""
+    for fut in futures:
+        try:
+            exc = fut.exception()
+        except Exception:  # pylint: disable=broad-except
+            continue  # cancelled before it started
+        if exc is not None and not isinstance(exc, _Cancelled):
+            return exc
+    return LokiError("Failed to export logs: the export was cancelled")
+
+
+def _fetch_window(client, query, window, index, part_path, formatter, limit, server_max, cap, sample_size,
+                  cancel, keep_offsets):
     res = _WindowResult(index, part_path)
     merger = q.PageMerger(window[0], window[1], limit)
     if keep_offsets:
@@ -207,7 +231,11 @@ def export(client, query, start_ns, end_ns, path, fmt="jsonl", limit=1000, max_e
             out.write(formatter.header())
             out.flush()
             for fut in futures:
-                res = fut.result()
+                try:
+                    res = fut.result()
+                except _Cancelled:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise _first_error(futures)
                 take = res.count
                 if max_entries is not None and summary["entries"] + take > max_entries:
                     take = max_entries - summary["entries"]

@@ -122,6 +122,26 @@ def test_failure_leaves_no_partial_and_keeps_old_file(tmp_path):
     assert dest.read_text() == "previous complete export\n"
 
 
+class SlowFirstWindowClient(FakeClient):
+    """Window 0 is slow; a later window fails: the real error is reported, not the cancellation."""
+
+    def query_range(self, query, start, end, limit, direction="forward"):
+        if start < 100:
+            import time
+            time.sleep(0.3)
+        elif start >= 2000:
+            raise LokiError("Failed to query Loki: HTTP 400: bad window", status=400)
+        return FakeClient.query_range(self, query, start, end, limit, direction)
+
+
+def test_failing_later_window_reports_its_error(tmp_path):
+    dest = tmp_path / "out.jsonl"
+    with pytest.raises(LokiError, match="bad window"):
+        export_mod.export(SlowFirstWindowClient(dataset()), '{app="echo"}', 0, 3000, str(dest), limit=5,
+                          workers=3, window_ns=1000)
+    assert os.listdir(tmp_path) == []
+
+
 def test_csv_and_raw(tmp_path):
     streams = {(("app", "echo"), ("component", "api"), ("pod", "ns/p1"), ("container", "c")):
                [(1, 'ERROR with "quotes", commas\nand newline'), (2, "ok")]}
