@@ -1,7 +1,7 @@
 """Shared helpers for the chart tests: helm/promtool/amtool lookup, cached renders, document access.
 
 promtool must understand `kubernetes_sd_configs`: Debian's build leaves Kubernetes service discovery
-out, so tests/charts/build-promtool builds the upstream promtool from the Go module proxy into
+out, so scripts/build-promtool builds the upstream promtool from the Go module proxy into
 $ECHO_CACHE_DIR/bin (default ~/.cache/echo-platform/bin), which is searched first.
 """
 

@@ -76,12 +76,12 @@ def test_selectors_match_pods(env):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_promtool_check_config_and_rules(env, tmp_path):
-    promtool = find_tool("promtool", "run tests/charts/build-promtool; Debian's promtool lacks kubernetes_sd_configs")
+    promtool = find_tool("promtool", "run scripts/build-promtool; Debian's promtool lacks kubernetes_sd_configs")
     cfg = write_prometheus_tree(env, tmp_path)
     proc = subprocess.run([promtool, "check", "config", "--syntax-only", str(cfg)], capture_output=True, text=True, check=False)
     if "field kubernetes_sd_configs not found" in proc.stdout + proc.stderr:
         pytest.fail(f"{promtool} was built without Kubernetes service discovery (Debian's build): "
-                    "run tests/charts/build-promtool (installs $ECHO_CACHE_DIR/bin/promtool)")
+                    "run scripts/build-promtool (installs $ECHO_CACHE_DIR/bin/promtool)")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rules = sorted(str(p) for p in (tmp_path / "rules").glob("*.yml"))
     proc = subprocess.run([promtool, "check", "rules", *rules], capture_output=True, text=True, check=False)
