@@ -137,6 +137,14 @@ def test_6_list_and_show(kube, ctx):
     show.unlink()
 
 
+def test_6b_compare_with_another_environment(kube, ctx):
+    # the scratch namespace (labelled "testing" here) against the local environment's echo-local namespace
+    rc, out = playbook(ctx, "sealed_secrets_rotate_action=compare", "sealed_secrets_compare_envs=local",
+                       "sealed_secrets_rotate_env=testing")
+    assert rc == 0, out
+    assert "differing" in out and "GCP_SA_JSON" in out and "hmac-sha256:" in out
+
+
 def test_7_a_rotation_that_would_drop_keys_is_refused(kube, ctx):
     path = ctx["secrets"] / ("%s.yaml" % NAME)
     saved = path.read_bytes()
