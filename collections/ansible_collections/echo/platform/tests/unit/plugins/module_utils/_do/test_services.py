@@ -96,8 +96,9 @@ def test_cluster_version_drift_is_a_warning(tmp_path):
 
 def test_spaces_key_never_recreated_and_secret_kept_in_file(tmp_path):
     secret_file = tmp_path / "key.json"
-    c = FakeClient(posts={("POST", "/v2/spaces/keys"): {"key": {"name": "k", "access_key": "AK", "secret_key": "CANARY-SECRET",
-                                                                  "grants": [{"bucket": "b", "permission": "readwrite"}]}}})
+    created = {"name": "k", "access_key": "AK", "secret_key": "CANARY-SECRET",
+               "grants": [{"bucket": "b", "permission": "readwrite"}]}
+    c = FakeClient(posts={("POST", "/v2/spaces/keys"): {"key": created}})
     params = {"name": "k", "state": "present", "grants": [{"bucket": "b", "permission": "readwrite"}],
               "secret_path": str(secret_file)}
     out = services.ensure_spaces_key(c, params, check_mode=False)
