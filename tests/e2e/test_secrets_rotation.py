@@ -42,7 +42,7 @@ def playbook(ctx, *extra, extra_vars=None, check=False, name="rotate_secrets.yml
     cmd = ["ansible-playbook", "playbooks/%s" % name, "-i", "inventories/local", "-e", "echo_kube_context=",
            "-e", "sealed_secrets_rotate_namespace=%s" % ctx["ns"],
            "-e", "sealed_secrets_rotate_secrets_dir=%s" % ctx["secrets"],
-           "-e", "vault_echo_sealed_fingerprint_key=%s" % FP_KEY]
+           "-e", "echo_sealed_fingerprint_key=%s" % FP_KEY]
     if extra_vars is not None:
         path = ctx["tmp"] / "extra.json"
         path.write_text(json.dumps(extra_vars))
@@ -88,6 +88,13 @@ def test_2_same_values_again_is_a_noop(kube, ctx):
     rc, out = playbook(ctx, "sealed_secrets_rotate_action=rotate", "sealed_secrets_rotate_values_file=%s" % env_file)
     assert rc == 0, out
     assert tree_digest(ctx["secrets"]) == before
+
+
+def test_2b_rotate_without_inputs_reapplies_and_verifies(kube, ctx):
+    before = tree_digest(ctx["secrets"])
+    rc, out = playbook(ctx, "sealed_secrets_rotate_action=rotate")
+    assert rc == 0, out
+    assert "rotation verified" in out and tree_digest(ctx["secrets"]) == before
 
 
 def test_3_check_diff_shows_names_and_changes_nothing(kube, ctx):
@@ -178,7 +185,8 @@ def test_8_reseal_everything_from_the_live_secret(kube, ctx):
     (["sealed_secrets_rotate_action=rotate", "sealed_secrets_rotate_controller_name=no-such-controller"],
      "Failed to fetch sealing certificate"),
     (["sealed_secrets_rotate_action=rotate", "sealed_secrets_rotate_values_file=BAD"], "line 2: expected KEY=VALUE"),
-    (["sealed_secrets_rotate_action=rotate"], "rotate -> values, values_file, remove or reseal"),
+    (["sealed_secrets_rotate_action=rotate", "sealed_secrets_rotate_secrets_dir=/nonexistent/secrets"],
+     "Nothing to seal"),
 ])
 def test_9_bad_input_fails_clearly_and_touches_nothing(kube, ctx, args, message):
     bad = ctx["tmp"] / "bad.env"
