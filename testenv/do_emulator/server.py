@@ -19,6 +19,7 @@ Control endpoints (no auth, not part of DigitalOcean's API):
         phase "after" runs the request, then answers with the fault (the change happened anyway).
   DELETE /_emulator/faults                    clear faults
   POST /_emulator/registry_tags {"registry", "repository", "tag", "size_bytes"}   "push" an image tag
+                                              ("when_created": true queues it until the registry exists)
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class State:
             self.keys = {}
             self.registries = {}
             self.repos = {}  # (registry, repo) -> {tag: {...}}
+            self.pending_tags = []  # pushes for a registry that does not exist yet (an app CI waiting for it)
             default_id = str(uuid.uuid4())
             self.projects = {default_id: {
                 "id": default_id, "owner_uuid": str(uuid.uuid4()), "owner_id": 1, "name": "first-project",
@@ -594,6 +596,10 @@ class Emulator:
                "subscription": {"tier": {"slug": body.get("subscription_tier_slug", "basic")}, "created_at": now_iso(),
                                 "updated_at": now_iso()}}
         self.state.registries[body["name"]] = reg
+        pending = [t for t in self.state.pending_tags if t["registry"] == body["name"]]
+        self.state.pending_tags = [t for t in self.state.pending_tags if t["registry"] != body["name"]]
+        for tag in pending:
+            self._store_tag(tag)
         return 201, {"registry": {k: v for k, v in reg.items() if k != "subscription"}}
 
     def _reg(self, name):
@@ -644,15 +650,23 @@ class Emulator:
         return 200, paginate(sorted(tags.values(), key=lambda t: t["tag"]), query, "tags", path)
 
     def push_tag(self, body):
+        """Record an image tag; with "when_created": true a push to a missing registry waits for it."""
         with self.state.lock:
-            reg, repo, tag = body["registry"], body["repository"], body["tag"]
-            self._reg(reg)
-            size = int(body.get("size_bytes", 1024))
-            self.state.repos.setdefault((reg, repo), {})[tag] = {
-                "registry_name": reg, "repository": repo, "tag": tag,
-                "manifest_digest": "sha256:" + secrets.token_hex(32), "compressed_size_bytes": size,
-                "size_bytes": size, "updated_at": now_iso()}
-            self.state.registries[reg]["storage_usage_bytes"] += size
+            if body["registry"] not in self.state.registries and body.get("when_created"):
+                self.state.pending_tags.append(dict(body))
+                return
+            self._store_tag(body)
+
+    def _store_tag(self, body):
+        # the caller holds the state lock
+        reg, repo, tag = body["registry"], body["repository"], body["tag"]
+        self._reg(reg)
+        size = int(body.get("size_bytes", 1024))
+        self.state.repos.setdefault((reg, repo), {})[tag] = {
+            "registry_name": reg, "repository": repo, "tag": tag,
+            "manifest_digest": "sha256:" + secrets.token_hex(32), "compressed_size_bytes": size,
+            "size_bytes": size, "updated_at": now_iso()}
+        self.state.registries[reg]["storage_usage_bytes"] += size
 
     # ---- projects -------------------------------------------------------------------------------
     def proj_list(self, query, path, **_):

@@ -141,3 +141,13 @@ def test_registry_tags(emu):
     _, tags, _ = call(emu, "GET", "/v2/registries/dbr-cr/repositories/server/tags")
     assert tags["tags"][0]["tag"] == "v1"
     assert call(emu, "GET", "/v2/registries/dbr-cr/repositories/other/tags")[0] == 404
+
+
+def test_registry_tags_queued_until_the_registry_exists(emu):
+    push = {"registry": "dbr-cr", "repository": "dbr-echo-server", "tag": "rehearsal", "size_bytes": 7}
+    assert call(emu, "POST", "/_emulator/registry_tags", push)[0] == 404
+    assert call(emu, "POST", "/_emulator/registry_tags", dict(push, when_created=True))[0] == 201
+    assert call(emu, "GET", "/v2/registries/dbr-cr/repositories/dbr-echo-server/tags")[0] == 404
+    call(emu, "POST", "/v2/registries", {"name": "dbr-cr", "subscription_tier_slug": "basic", "region": "ams3"})
+    _, tags, _ = call(emu, "GET", "/v2/registries/dbr-cr/repositories/dbr-echo-server/tags")
+    assert [(t["tag"], t["size_bytes"]) for t in tags["tags"]] == [("rehearsal", 7)]
