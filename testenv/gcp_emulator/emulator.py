@@ -85,7 +85,17 @@ class State:
             self.log = []
             self.ids = itertools.count(1000)
             if self.bootstrap is not None:
-                self.keys[self.bootstrap["id"]] = self.bootstrap["record"]
+                self._add_bootstrap()
+
+    def _add_bootstrap(self):
+        record = self.bootstrap["record"]
+        self.keys[self.bootstrap["id"]] = record
+        email = record["email"]
+        project = email.split("@")[1].split(".")[0]
+        self.accounts[email] = {"name": "projects/%s/serviceAccounts/%s" % (project, email), "projectId": project,
+                                "uniqueId": "100000000000000000001", "email": email,
+                                "oauth2ClientId": "100000000000000000001", "displayName": "testenv bootstrap",
+                                "etag": "MDEwMjE5MjA="}
 
     # ---- keys ---------------------------------------------------------------------------
     def new_key(self, email, project):
@@ -117,7 +127,7 @@ class State:
         email = "bootstrap@%s.iam.gserviceaccount.com" % project
         key_id, record, info = self.new_key(email, project)
         self.bootstrap = {"id": key_id, "record": record}
-        self.keys[key_id] = record
+        self._add_bootstrap()
         return info
 
 
