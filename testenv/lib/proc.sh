@@ -60,7 +60,8 @@ proc_start() {
     printf '==== %s start: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$log"
     # setsid makes the child a session + process group leader, so its PID is the group id
     # and proc_stop can signal the whole tree it spawns.
-    setsid "$@" </dev/null >>"$log" 2>&1 &
+    # fd 9 closed: testenv/bin/testenv holds its lock there
+    setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
     local pid=$!
     echo "$pid" >"$(_proc_pidfile "$name")"
     _proc_starttime "$pid" >"$ECHO_TESTENV_STATE/pids/$name.start" || true
