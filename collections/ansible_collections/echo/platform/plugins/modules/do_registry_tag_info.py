@@ -68,6 +68,13 @@ exists:
   returned: always
   type: bool
   sample: true
+registry_exists:
+  description:
+    - Whether the registry itself exists. A plan (check mode) on a new environment runs before the provision
+      layer has created it, so callers can tell "not pushed yet" from "no registry yet".
+  returned: always
+  type: bool
+  sample: true
 usable:
   description: Whether the tag exists with at least O(min_size_bytes) bytes.
   returned: always

@@ -415,6 +415,22 @@ def _read_secret_file(path, access_key):
     return None
 
 
+def _create_spaces_key(client, name, body, attempts=3):
+    """POST a Spaces key and return it with its secret.
+
+    The secret is only in the create response. When a POST fails (5xx, connection) the key is looked
+    up by name: if the failed POST did create it, its secret is lost, so that key is deleted and the
+    create is tried again.
+    """
+    for attempt in range(attempts):  # pylint: disable=unused-variable
+        out = client.request("POST", "/v2/spaces/keys", body=body, verb="create", kind="Spaces key", name=name,
+                             probe=lambda: next(iter(find_spaces_keys(client, name)), None))
+        if isinstance(out, dict) and isinstance(out.get("key"), dict):
+            return out["key"]
+        client.delete("/v2/spaces/keys/%s" % out["access_key"], "Spaces key", name)
+    raise DoError(failed_to("create", "Spaces key", name, "the key was created %d times but every response was lost" % attempts))
+
+
 def ensure_spaces_key(client, p, check_mode):
     name = p["name"]
     found = find_spaces_keys(client, name)
@@ -434,7 +450,7 @@ def ensure_spaces_key(client, p, check_mode):
         body = {"name": name, "grants": grants}
         if check_mode:
             return {"changed": True, "key": body, "access_key": None, "secret_key": None, "diff": _diff({}, body)}
-        created = client.request("POST", "/v2/spaces/keys", body=body, verb="create", kind="Spaces key", name=name)["key"]
+        created = _create_spaces_key(client, name, body)
         secret = created.pop("secret_key", None)
         if p.get("secret_path") and secret:
             write_private_file(p["secret_path"], json.dumps({"access_key": created["access_key"], "secret_key": secret}))
@@ -515,7 +531,9 @@ def registry_tag_info(client, p):
         else:
             raise
     item = logic.find_tag(tags, p["tag"])
+    registry_exists = True if item is not None else read_registry(client, reg) is not None
     return {"changed": False, "exists": item is not None, "usable": logic.tag_usable(item, p["min_size_bytes"]),
+            "registry_exists": registry_exists,
             "tag": item or {}, "image": "%s/%s:%s" % (logic.registry_endpoint(reg), p["repository"], p["tag"])}
 
 

@@ -141,3 +141,41 @@ def test_project_assigns_only_missing():
                                                 "purpose": "x", "environment": "Development", "description": None},
                                             check_mode=False)
     assert out["assigned"] == ["do:space:b"] and len(c.writes) == 1
+
+
+@pytest.mark.parametrize("gets,lists,exists,registry_exists", [
+    ({}, {}, False, False),
+    ({"/v2/registries/dbr-cr": {"registry": {"name": "dbr-cr"}}}, {}, False, True),
+    ({}, {"/v2/registries/dbr-cr/repositories/dbr-echo-server/tags": [{"tag": "v1", "compressed_size_bytes": 9}]}, True, True),
+])
+def test_registry_tag_info_tells_missing_registry_from_missing_tag(gets, lists, exists, registry_exists):
+    c = FakeClient(lists=lists, gets=gets)
+    out = services.registry_tag_info(c, {"registry": "dbr-cr", "repository": "dbr-echo-server", "tag": "v1", "min_size_bytes": 1})
+    assert (out["exists"], out["registry_exists"], out["usable"]) == (exists, registry_exists, exists)
+    assert c.writes == []
+
+
+class LostResponseClient(FakeClient):
+    """The first POST creates the key but its response is lost (the probe finds the key)."""
+
+    def __init__(self):
+        super().__init__()
+        self.posts_seen = 0
+
+    def request(self, method, path, body=None, params=None, **kw):
+        if method == "POST":
+            self.posts_seen += 1
+            self.writes.append((method, path, body))
+            if self.posts_seen == 1:
+                return {"access_key": "AK-LOST", "name": body["name"], "grants": body["grants"]}
+            return {"key": {"access_key": "AK-NEW", "secret_key": "SK-NEW", "name": body["name"], "grants": body["grants"]}}
+        return super().request(method, path, body, params, **kw)
+
+
+def test_spaces_key_whose_create_response_was_lost_is_replaced():
+    c = LostResponseClient()
+    out = services.ensure_spaces_key(c, {"name": "k", "state": "present", "grants": [{"bucket": "b", "permission": "readwrite"}],
+                                         "secret_path": None}, check_mode=False)
+    assert out["access_key"] == "AK-NEW" and out["secret_key"] == "SK-NEW" and out["created"]
+    assert [w[0] for w in c.writes] == ["POST", "DELETE", "POST"]
+    assert c.writes[1][1] == "/v2/spaces/keys/AK-LOST"
