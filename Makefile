@@ -57,7 +57,7 @@ testenv-status: ## Show what runs in the local rehearsal environment
 	@$(ACTIVATE) testenv/bin/testenv status
 
 bench: setup ## Run every benchmark in bench/ (prints figures)
-	@$(ACTIVATE) for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done
+	@$(ACTIVATE) for b in bench/*; do [ -f "$$b" ] && [ -x "$$b" ] && { echo "== $$b"; "$$b" || exit 1; }; done
 
 clean: ## Remove the venv and test outputs (build caches outside the repo stay)
 	rm -rf $(VENV) .testenv collections/ansible_collections/echo/platform/tests/output .pytest_cache
