@@ -9,7 +9,6 @@ The module runs as a real Ansible module process (args file), in check mode wher
 """
 
 import csv
-import importlib.util
 import json
 import os
 import pathlib
@@ -21,32 +20,15 @@ import uuid
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
+from _testenv import REPO, STATE, load_source, read_env
+
 MODULE = REPO / "collections/ansible_collections/echo/platform/plugins/modules/loki_query.py"
 NS = 10**9
 HOUR = 3600 * NS
 START = 1767571200 * NS  # 2026-01-05T00:00:00Z
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load("loki_generate", REPO / "testenv/loki/generate.py")
-
-
-def read_env():
-    env = {}
-    for f in sorted((STATE / "env.d").glob("*.env")):
-        for line in f.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                k, _, v = line.partition("=")
-                env[k.strip()] = v.strip()
-    return env
+gen = load_source("loki_generate", REPO / "testenv/loki/generate.py")
 
 
 @pytest.fixture(scope="module")

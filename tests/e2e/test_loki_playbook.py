@@ -5,44 +5,25 @@ local inventory; Loki is reached through the Kubernetes API service proxy (echo_
 """
 
 import csv
-import importlib.util
 import json
 import os
-import pathlib
 import subprocess
 import uuid
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
+from _testenv import REPO, STATE, load_source, read_env
+
 NS = 10**9
 START = 1767571200 * NS  # 2026-01-05T00:00:00Z
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load("loki_generate_pb", REPO / "testenv/loki/generate.py")
-
-
-def _env():
-    env = {}
-    for f in sorted((STATE / "env.d").glob("*.env")):
-        for line in f.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                k, _, v = line.partition("=")
-                env[k.strip()] = v.strip()
-    return env
+gen = load_source("loki_generate_pb", REPO / "testenv/loki/generate.py")
 
 
 @pytest.fixture(scope="module")
 def data():
-    env = _env()
+    env = read_env()
     if "LOKI_PROXY_PATH" not in env:
         pytest.fail("Loki is not up behind the API service proxy (no LOKI_PROXY_PATH in %s/env.d); run "
                     "`testenv/bin/testenv up`" % STATE)

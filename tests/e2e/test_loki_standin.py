@@ -5,8 +5,6 @@ Needs `testenv/bin/testenv up` (component 60-loki). Every test pushes into its o
 
 import gzip
 import json
-import os
-import pathlib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,24 +12,14 @@ import uuid
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
+from _testenv import STATE, read_env
+
 T0 = 1767571200 * 10**9
-
-
-def _env():
-    env = {}
-    for f in sorted((STATE / "env.d").glob("*.env")):
-        for line in f.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                k, _, v = line.partition("=")
-                env[k.strip()] = v.strip()
-    return env
 
 
 @pytest.fixture(scope="module")
 def url():
-    env = _env()
+    env = read_env()
     if "LOKI_URL" not in env:
         pytest.fail("the rehearsal environment's Loki is not up (no LOKI_URL in %s/env.d); run "
                     "`testenv/bin/testenv up`" % STATE)

@@ -1,0 +1,28 @@
+"""What every e2e suite needs from the running rehearsal environment: where it is, the connection
+facts its components wrote to env.d/, and loading helper scripts that live under testenv/."""
+
+import importlib.util
+import os
+import pathlib
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
+
+
+def read_env():
+    """KEY=VALUE facts of every component ($ECHO_TESTENV_STATE/env.d/*.env), merged."""
+    env = {}
+    for f in sorted((STATE / "env.d").glob("*.env")):
+        for line in f.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                k, _, v = line.partition("=")
+                env[k.strip()] = v.strip()
+    return env
+
+
+def load_source(name, path):
+    """Import a Python file that is not on the path (for example testenv/loki/generate.py)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
