@@ -1,22 +1,37 @@
 """A stateful DigitalOcean API emulator for the local rehearsal environment.
 
-Every request is checked against the bundled OpenAPI spec before it is handled, and every response
-is checked before it is sent; a violation is logged and answered with HTTP 422 (id
-``spec_violation``), so the client under test fails visibly. Covered: VPCs, Kubernetes clusters and
+Every request is checked against DigitalOcean's OpenAPI spec before it is handled, and every
+response (errors, injected faults, 401s and non-JSON bodies included) is checked before it is sent,
+formats and ``additionalProperties: false`` included; a violation is recorded and answered with
+HTTP 422 (id ``spec_violation``), so the client under test fails visibly. An operation of the spec
+the emulator does not implement answers 501 (id ``not_implemented``) and is recorded too: never a
+404, which a client reads as "absent".
+
+What is asynchronous at DigitalOcean takes time here as well: clusters are ``provisioning`` then
+``running``, and ``deleting`` (still listed, still holding their VPC) after a DELETE; a deleted
+database is gone from the API at once but holds its VPC for a while; node-pool resizes add nodes
+that are ``provisioning`` and drain (``draining``, ``deleting``) the removed ones before they leave
+the pool's ``nodes`` list; database resizes show ``resizing``. Clusters and databases join the
+default project (``project_id`` is its uuid) unless assigned elsewhere, and resources without a VPC
+join their region's default VPC. Links are absolute (https://api.digitalocean.com/...). Covered: VPCs, Kubernetes clusters and
 node pools (+ kubeconfig), database clusters (resize, firewall, eviction policy, connection pools),
-Spaces keys, container registries (+ docker credentials, repositories, tags) and projects.
+Spaces keys, container registries (+ docker credentials, repositories, tags), domains and their
+DNS records, and projects.
 
 Control endpoints (no auth, not part of DigitalOcean's API):
   POST /_emulator/reset                       forget all state, faults and counters
   GET  /_emulator/state                       dump the state (JSON)
   GET  /_emulator/stats                       request counters; ?reset=true zeroes them
   GET  /_emulator/violations                  spec violations seen so far
-  POST /_emulator/config  {"delays": {...}}   lifecycle delays in seconds: cluster, pg, valkey, database
+  POST /_emulator/config  {"delays": {...}}   lifecycle delays in seconds: cluster, pg, valkey, database,
+                                              node_pool, node_delete, cluster_delete, database_delete,
+                                              database_resize
   POST /_emulator/faults  {"faults": [...], "seed": 1}
         each fault: {"status": 429|500|503, "retry_after": 1, "reset_in": 1, "latency": 0.5,
                      "method": "POST", "path": "regex", "token": "only requests with this bearer token",
                      "count": 2, "rate": 0.1, "phase": "before"|"after"}
         phase "after" runs the request, then answers with the fault (the change happened anyway).
+        "unchecked_body": {...} answers with that body unvalidated (to test a validator in front of this one).
   DELETE /_emulator/faults                    clear faults
   POST /_emulator/registry_tags {"registry", "repository", "tag", "size_bytes"}   "push" an image tag
                                               ("when_created": true queues it until the registry exists)
@@ -44,6 +59,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from spec import Spec, SpecViolation  # noqa: E402  pylint: disable=wrong-import-position
 
 RATE_LIMIT = 5000
+# seconds the asynchronous changes take by default (DO_EMULATOR_<NAME>_DELAY or POST /_emulator/config)
+LIFECYCLE_DEFAULTS = {"node_pool": 1.0, "node_delete": 2.0, "cluster_delete": 3.0, "database_delete": 2.0,
+                      "database_resize": 2.0}
 
 
 def now_iso(ts=None):
@@ -64,6 +82,13 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class NotImplementedOperation(Exception):
+    """An operation of the spec that the emulator does not implement (answered 501, recorded)."""
+
+    def __init__(self, method, path):
+        super().__init__("the emulator does not implement %s %s (an operation of the spec)" % (method, path))
+
+
 def not_found(what="resource"):
     return ApiError(404, "not_found", "The %s you requested could not be found." % what)
 
@@ -74,7 +99,8 @@ class State:
     def __init__(self, kubeconfig_path=None, delays=None):
         self.lock = threading.RLock()
         self.kubeconfig_path = kubeconfig_path
-        self.delays = {"cluster": 0.0, "pg": 0.0, "valkey": 0.0, "database": 0.0, "node_pool": 0.0}
+        self.delays = {"cluster": 0.0, "pg": 0.0, "valkey": 0.0, "database": 0.0, "node_pool": 0.0,
+                       "cluster_delete": 0.0, "database_delete": 0.0, "database_resize": 0.0, "node_delete": 0.0}
         self.delays.update(delays or {})
         self.reset()
 
@@ -88,16 +114,38 @@ class State:
             self.repos = {}  # (registry, repo) -> {tag: {...}}
             self.pending_tags = []  # pushes for a registry that does not exist yet (an app CI waiting for it)
             default_id = str(uuid.uuid4())
+            self.domains = {}  # name -> {"name", "ttl", "_records": {id: record}}
+            self.record_ids = iter(range(28448000, 10**9))
             self.projects = {default_id: {
                 "id": default_id, "owner_uuid": str(uuid.uuid4()), "owner_id": 1, "name": "first-project",
                 "description": "", "purpose": "Just trying out DigitalOcean", "environment": "Development",
                 "created_at": now_iso(), "updated_at": now_iso(), "is_default": True}}
             self.project_resources = {default_id: {}}
+            self.default_project = default_id
+            self.vpc_members = {}  # vpc id -> {member name: time it stops counting} (deleted databases linger)
             self.faults = []
             self.rng = random.Random(0)
             self.stats = {"total": 0, "by_method": {}, "by_operation": {}, "faults_injected": 0}
             self.violations = []
             self.rate_remaining = RATE_LIMIT
+
+    def reap(self, now=None):
+        """Finish the deletes whose time has come (called under the lock before every request)."""
+        now = time.time() if now is None else now
+        for cid in [c for c, cl in self.clusters.items() if cl.get("_gone_at") and now >= cl["_gone_at"]]:
+            del self.clusters[cid]
+        for cluster in self.clusters.values():
+            for pool in cluster["_pools"].values():
+                pool["_nodes"] = [n for n in pool["_nodes"] if not (n.get("_gone_at") and now >= n["_gone_at"])]
+        for members in self.vpc_members.values():
+            for name in [m for m, until in members.items() if now >= until]:
+                del members[name]
+        for db in self.databases.values():
+            if db.get("_resize_done_at") and now >= db["_resize_done_at"]:
+                db["_resize_done_at"] = None
+
+    def default_project_urn_add(self, urn):
+        self.project_resources[self.default_project][urn] = now_iso()
 
     def dump(self):
         with self.lock:
@@ -107,6 +155,7 @@ class State:
                 "databases": [self.db_view(d) for d in self.databases.values()],
                 "spaces_keys": [dict(k, secret_key="(hidden)") for k in self.keys.values()],
                 "registries": list(self.registries.values()),
+                "domains": {n: sorted(d["_records"].values(), key=lambda r: r["id"]) for n, d in self.domains.items()},
                 "projects": list(self.projects.values()),
                 "project_resources": {p: sorted(r) for p, r in self.project_resources.items()},
                 "delays": self.delays,
@@ -137,19 +186,29 @@ class State:
     def cluster_view(self, cluster):
         out = {k: v for k, v in cluster.items() if not k.startswith("_")}
         ready = time.time() >= cluster["_ready_at"]
-        out["status"] = {"state": "running" if ready else "provisioning",
-                         "message": "" if ready else "provisioning"}
+        if cluster.get("_gone_at"):
+            out["status"] = {"state": "deleting", "message": "deleting"}
+        else:
+            out["status"] = {"state": "running" if ready else "provisioning",
+                             "message": "" if ready else "provisioning"}
         out["node_pools"] = [self.pool_view(p, ready) for p in cluster["_pools"].values()]
         if not ready:
             out["ipv4"] = ""
         return out
 
     @staticmethod
-    def pool_view(pool, ready):
+    def node_state(node, ready, now):
+        if node.get("_gone_at"):
+            # removed by a resize: drained first, then its droplet is deleted
+            return "draining" if now < node["_drain_until"] else "deleting"
+        return "running" if ready and now >= node["_ready_at"] else "provisioning"
+
+    def pool_view(self, pool, ready):
         out = {k: v for k, v in pool.items() if not k.startswith("_")}
-        state = "running" if ready and time.time() >= pool["_ready_at"] else "provisioning"
-        out["nodes"] = [{"id": n["id"], "name": n["name"], "status": {"state": state}, "droplet_id": n["droplet_id"],
-                         "created_at": n["created_at"], "updated_at": n["created_at"]} for n in pool["_nodes"]]
+        now = time.time()
+        out["nodes"] = [{"id": n["id"], "name": n["name"], "status": {"state": self.node_state(n, ready, now)},
+                         "droplet_id": n["droplet_id"], "created_at": n["created_at"], "updated_at": n["updated_at"]}
+                        for n in pool["_nodes"]]
         return out
 
     def make_pool(self, spec):
@@ -163,23 +222,36 @@ class State:
             "labels": spec.get("labels"), "taints": list(spec.get("taints") or []),
             "auto_scale": bool(spec.get("auto_scale", False)),
             "min_nodes": spec.get("min_nodes", 0), "max_nodes": spec.get("max_nodes", 0),
-            "_ready_at": time.time() + self.delays.get("node_pool", 0.0), "_nodes": [],
+            "_nodes": [],
         }
         self.resize_nodes(pool)
         return pool
 
-    @staticmethod
-    def resize_nodes(pool):
-        while len(pool["_nodes"]) < pool["count"]:
-            pool["_nodes"].append({"id": str(uuid.uuid4()), "name": "%s-%s" % (pool["name"], rand_str(5, string.ascii_lowercase)),
-                                   "droplet_id": str(random.randint(10000000, 99999999)), "created_at": now_iso()})
-        del pool["_nodes"][pool["count"]:]
+    def resize_nodes(self, pool):
+        """Bring the pool's nodes towards ``count``, the way DigitalOcean does it over time: new nodes
+        are provisioning for the node_pool delay, removed ones are draining then deleting for the
+        node_delete delay before they leave the ``nodes`` list."""
+        now = time.time()
+        live = [n for n in pool["_nodes"] if not n.get("_gone_at")]
+        while len(live) < pool["count"]:
+            node = {"id": str(uuid.uuid4()), "name": "%s-%s" % (pool["name"], rand_str(5, string.ascii_lowercase)),
+                    "droplet_id": str(random.randint(10000000, 99999999)), "created_at": now_iso(now),
+                    "updated_at": now_iso(now), "_ready_at": now + self.delays.get("node_pool", 0.0)}
+            pool["_nodes"].append(node)
+            live.append(node)
+        delay = self.delays.get("node_delete", 0.0)
+        for node in live[pool["count"]:]:  # the newest nodes go first
+            node["_gone_at"] = now + delay
+            node["_drain_until"] = now + delay / 2.0
+            node["updated_at"] = now_iso(now)
+        if delay <= 0:
+            pool["_nodes"] = [n for n in pool["_nodes"] if not n.get("_gone_at")]
 
     # ---- databases ------------------------------------------------------------------------------
     def db_view(self, db):
         out = {k: v for k, v in db.items() if not k.startswith("_")}
         online = time.time() >= db["_ready_at"]
-        out["status"] = "online" if online else "creating"
+        out["status"] = ("resizing" if db.get("_resize_done_at") else "online") if online else "creating"
         out["rules"] = [dict(r) for r in db["_rules"]]
         return out
 
@@ -196,6 +268,18 @@ def connection(engine, name, password, private=False, database=None, port=None):
     return {"uri": uri, "database": "", "host": host, "port": port, "user": "default", "password": password, "ssl": True}
 
 
+API_BASE = "https://api.digitalocean.com"
+
+URN_PATHS = {"vpc": "/v2/vpcs/%s", "kubernetes": "/v2/kubernetes/clusters/%s", "dbaas": "/v2/databases/%s",
+             "droplet": "/v2/droplets/%s", "domain": "/v2/domains/%s", "space": "/v2/spaces/%s"}
+
+
+def urn_link(urn):
+    """Absolute API URI of a resource named by its URN (do:kind:id)."""
+    kind, _, ident = urn[3:].partition(":")
+    return API_BASE + (URN_PATHS.get(kind, "/v2/" + kind + "s/%s") % ident)
+
+
 def paginate(items, query, key, path):
     try:
         per_page = int(query.get("per_page", 20))
@@ -207,7 +291,7 @@ def paginate(items, query, key, path):
     body = {key: items[start:start + per_page], "links": {}, "meta": {"total": total}}
     last = max(1, (total + per_page - 1) // per_page)
     if page < last:
-        base = "https://api.digitalocean.com%s" % path
+        base = API_BASE + path
         body["links"] = {"pages": {"next": "%s?page=%d&per_page=%d" % (base, page + 1, per_page),
                                    "last": "%s?page=%d&per_page=%d" % (base, last, per_page)}}
     return body
@@ -261,6 +345,14 @@ class Emulator:
             ("GET", r"/v2/registries/(?P<name>[^/]+)/docker-credentials", self.reg_creds),
             ("GET", r"/v2/registries/(?P<name>[^/]+)/repositoriesV2", self.repo_list),
             ("GET", r"/v2/registries/(?P<name>[^/]+)/repositories/(?P<repo>[^/]+)/tags", self.tag_list),
+            ("GET", r"/v2/domains", self.dom_list), ("POST", r"/v2/domains", self.dom_create),
+            ("GET", r"/v2/domains/(?P<name>[^/]+)", self.dom_get), ("DELETE", r"/v2/domains/(?P<name>[^/]+)", self.dom_delete),
+            ("GET", r"/v2/domains/(?P<name>[^/]+)/records", self.rec_list),
+            ("POST", r"/v2/domains/(?P<name>[^/]+)/records", self.rec_create),
+            ("GET", r"/v2/domains/(?P<name>[^/]+)/records/(?P<rid>[^/]+)", self.rec_get),
+            ("PATCH", r"/v2/domains/(?P<name>[^/]+)/records/(?P<rid>[^/]+)", self.rec_update),
+            ("PUT", r"/v2/domains/(?P<name>[^/]+)/records/(?P<rid>[^/]+)", self.rec_update),
+            ("DELETE", r"/v2/domains/(?P<name>[^/]+)/records/(?P<rid>[^/]+)", self.rec_delete),
             ("GET", r"/v2/projects", self.proj_list), ("POST", r"/v2/projects", self.proj_create),
             ("GET", r"/v2/projects/(?P<id>[^/]+)", self.proj_get),
             ("GET", r"/v2/projects/(?P<id>[^/]+)/resources", self.proj_res_list),
@@ -272,7 +364,7 @@ class Emulator:
                 if match:
                     with s.lock:
                         return fn(query=query, body=body or {}, path=path, **match.groupdict())
-        raise ApiError(404, "not_found", "The emulator does not implement %s %s." % (method, path))
+        raise NotImplementedOperation(method, path)
 
     # ---- VPC ------------------------------------------------------------------------------------
     def vpc_list(self, query, path, **_):
@@ -290,6 +382,17 @@ class Emulator:
                "default": False, "created_at": now_iso()}
         self.state.vpcs[vid] = vpc
         return 201, {"vpc": vpc}
+
+    def default_vpc(self, region):
+        """The region's default VPC (DigitalOcean creates one per region on first use)."""
+        for vpc in self.state.vpcs.values():
+            if vpc["region"] == region and vpc["default"]:
+                return vpc["id"]
+        vid = str(uuid.uuid4())
+        self.state.vpcs[vid] = {"id": vid, "urn": "do:vpc:%s" % vid, "name": "default-%s" % region,
+                                "description": "", "region": region, "ip_range": "10.110.0.0/20", "default": True,
+                                "created_at": now_iso()}
+        return vid
 
     def _vpc(self, vid):
         if vid not in self.state.vpcs:
@@ -310,6 +413,9 @@ class Emulator:
         self._vpc(id)
         users = [c["name"] for c in self.state.clusters.values() if c.get("vpc_uuid") == id]
         users += [d["name"] for d in self.state.databases.values() if d.get("private_network_uuid") == id]
+        users += sorted(self.state.vpc_members.get(id, {}))  # deleted databases whose nodes are still going away
+        if self.state.vpcs[id]["default"]:
+            raise ApiError(403, "forbidden", "A default VPC cannot be deleted.")
         if users:
             raise ApiError(403, "forbidden", "Cannot delete VPC with members: %s" % ", ".join(users))
         del self.state.vpcs[id]
@@ -336,7 +442,7 @@ class Emulator:
         cluster = {
             "id": cid, "name": body["name"], "region": body["region"], "version": body["version"],
             "cluster_subnet": "10.244.0.0/16", "service_subnet": "10.245.0.0/16",
-            "vpc_uuid": body.get("vpc_uuid") or "", "ipv4": "203.0.113.%d" % random.randint(2, 250),
+            "vpc_uuid": body.get("vpc_uuid") or self.default_vpc(body["region"]), "ipv4": "203.0.113.%d" % random.randint(2, 250),
             "endpoint": s.cluster_endpoint(cid), "tags": sorted(set(body.get("tags") or []) | {"k8s", "k8s:%s" % cid}),
             "maintenance_policy": {"start_time": "00:00", "duration": "4h0m0s", "day": "any"},
             "auto_upgrade": bool(body.get("auto_upgrade", False)), "surge_upgrade": bool(body.get("surge_upgrade", False)),
@@ -345,6 +451,7 @@ class Emulator:
             "_pools": pools, "_ready_at": time.time() + s.delays.get("cluster", 0.0), "_token": rand_str(40),
         }
         s.clusters[cid] = cluster
+        s.default_project_urn_add("do:kubernetes:%s" % cid)
         return 201, {"kubernetes_cluster": s.cluster_view(cluster)}
 
     def _cluster(self, cid):
@@ -367,8 +474,12 @@ class Emulator:
         return 202, {"kubernetes_cluster": self.state.cluster_view(cluster)}
 
     def k8s_delete(self, id, **_):  # pylint: disable=redefined-builtin
-        self._cluster(id)
-        del self.state.clusters[id]
+        cluster = self._cluster(id)
+        if not cluster.get("_gone_at"):
+            # status "deleting" for the cluster_delete delay; it blocks its VPC's deletion meanwhile
+            cluster["_gone_at"] = time.time() + self.state.delays.get("cluster_delete", 0.0)
+            cluster["updated_at"] = now_iso()
+        self.state.reap()
         self._unassign("do:kubernetes:%s" % id)
         for db in self.state.databases.values():
             db["_rules"] = [r for r in db["_rules"] if not (r["type"] == "k8s" and r["value"] == id)]
@@ -439,19 +550,22 @@ class Emulator:
         db = {
             "id": did, "name": body["name"], "engine": engine, "version": body.get("version") or ("16" if engine == "pg" else "8"),
             "num_nodes": body["num_nodes"], "size": body["size"], "region": body["region"],
-            "created_at": now_iso(), "private_network_uuid": body.get("private_network_uuid") or "",
+            "created_at": now_iso(), "private_network_uuid": body.get("private_network_uuid") or self.default_vpc(body["region"]),
             "tags": list(body.get("tags") or []), "db_names": ["defaultdb"] if engine == "pg" else None,
             "connection": connection(engine, body["name"], password),
             "private_connection": connection(engine, body["name"], password, private=True),
             "users": [{"name": "doadmin" if engine == "pg" else "default", "role": "primary", "password": password}],
             "maintenance_window": {"day": "tuesday", "hour": "03:00:00", "pending": False, "description": []},
-            "project_id": body.get("project_id") or "",
+            "project_id": body.get("project_id") or s.default_project,
             "_ready_at": time.time() + delay, "_password": password, "_rules": [], "_pools": {},
             "_eviction": "noeviction" if engine in ("valkey", "redis") else None,
         }
+        if db["project_id"] not in s.projects:
+            raise ApiError(422, "unprocessable_entity", "project_id %s does not exist" % db["project_id"])
         for rule in body.get("rules") or []:
             db["_rules"].append(self._rule(did, rule))
         s.databases[did] = db
+        s.project_resources[db["project_id"]]["do:dbaas:%s" % did] = now_iso()
         return 201, {"database": s.db_view(db)}
 
     def _db(self, did):
@@ -463,15 +577,26 @@ class Emulator:
         return 200, {"database": self.state.db_view(self._db(id))}
 
     def db_delete(self, id, **_):  # pylint: disable=redefined-builtin
-        self._db(id)
+        db = self._db(id)
         del self.state.databases[id]
+        if db.get("private_network_uuid"):
+            # the API forgets the cluster at once; its nodes leave the VPC over the database_delete delay
+            until = time.time() + self.state.delays.get("database_delete", 0.0)
+            self.state.vpc_members.setdefault(db["private_network_uuid"], {})[db["name"]] = until
+            self.state.reap()
         self._unassign("do:dbaas:%s" % id)
         return 204, None
 
     def db_resize(self, id, body, **_):  # pylint: disable=redefined-builtin
         db = self._db(id)
+        if time.time() < db["_ready_at"] or db.get("_resize_done_at"):
+            raise ApiError(422, "unprocessable_entity", "the database cluster is %s; try again once it is online"
+                           % self.state.db_view(db)["status"])
         db["size"] = body["size"]
         db["num_nodes"] = body["num_nodes"]
+        delay = self.state.delays.get("database_resize", 0.0)
+        if delay > 0:
+            db["_resize_done_at"] = time.time() + delay
         return 202, None
 
     @staticmethod
@@ -668,6 +793,98 @@ class Emulator:
             "size_bytes": size, "updated_at": now_iso()}
         self.state.registries[reg]["storage_usage_bytes"] += size
 
+    # ---- domains (DNS) --------------------------------------------------------------------------
+    RECORD_FIELDS = ("type", "name", "data", "priority", "port", "ttl", "weight", "flags", "tag")
+
+    def _record(self, domain, body):
+        rec = {"id": next(self.state.record_ids), "type": body["type"], "name": body.get("name") or "@",
+               "data": body.get("data", ""), "priority": body.get("priority"), "port": body.get("port"),
+               "ttl": body.get("ttl") or 1800, "weight": body.get("weight"), "flags": body.get("flags"),
+               "tag": body.get("tag")}
+        domain["_records"][rec["id"]] = rec
+        return rec
+
+    @staticmethod
+    def _zone_file(domain):
+        lines = ["$ORIGIN %s." % domain["name"], "$TTL %d" % domain["ttl"]]
+        for rec in domain["_records"].values():
+            owner = domain["name"] + "." if rec["name"] == "@" else "%s.%s." % (rec["name"], domain["name"])
+            lines.append("%s %d IN %s %s" % (owner, rec["ttl"], rec["type"], rec["data"]))
+        return "\n".join(lines) + "\n"
+
+    def _dom_view(self, domain):
+        return {"name": domain["name"], "ttl": domain["ttl"], "zone_file": self._zone_file(domain)}
+
+    def _dom(self, name):
+        if name not in self.state.domains:
+            raise not_found("domain")
+        return self.state.domains[name]
+
+    def dom_list(self, query, path, **_):
+        items = [self._dom_view(d) for _n, d in sorted(self.state.domains.items())]
+        return 200, paginate(items, query, "domains", path)
+
+    def dom_create(self, body, **_):
+        name = body["name"].lower().rstrip(".")
+        if name in self.state.domains:
+            raise ApiError(422, "unprocessable_entity", "Name already exists.")
+        domain = {"name": name, "ttl": 1800, "_records": {}}
+        self.state.domains[name] = domain
+        self._record(domain, {"type": "SOA", "name": "@", "data": "1800", "ttl": 1800})
+        for i in (1, 2, 3):
+            self._record(domain, {"type": "NS", "name": "@", "data": "ns%d.digitalocean.com" % i, "ttl": 1800})
+        if body.get("ip_address"):
+            self._record(domain, {"type": "A", "name": "@", "data": body["ip_address"], "ttl": 1800})
+        # a new domain's zone file is not generated yet, as DigitalOcean answers
+        return 201, {"domain": {"name": name, "ttl": 1800, "zone_file": None}}
+
+    def dom_get(self, name, **_):
+        return 200, {"domain": self._dom_view(self._dom(name))}
+
+    def dom_delete(self, name, **_):
+        self._dom(name)
+        del self.state.domains[name]
+        return 204, None
+
+    def rec_list(self, name, query, path, **_):
+        domain = self._dom(name)
+        items = sorted(domain["_records"].values(), key=lambda r: r["id"])
+        if query.get("type"):
+            items = [r for r in items if r["type"] == query["type"]]
+        if query.get("name"):  # the fully qualified name: "www.example.com", or the domain for "@"
+            want = query["name"].rstrip(".").lower()
+            items = [r for r in items if (name if r["name"] == "@" else "%s.%s" % (r["name"], name)) == want]
+        return 200, paginate([dict(r) for r in items], query, "domain_records", path)
+
+    def rec_create(self, name, body, **_):
+        domain = self._dom(name)
+        if body.get("type") == "CNAME" and any(r["name"] == body.get("name") for r in domain["_records"].values()):
+            raise ApiError(422, "unprocessable_entity", "CNAME records cannot share a name with other records.")
+        return 201, {"domain_record": dict(self._record(domain, body))}
+
+    def _rec(self, name, rid):
+        domain = self._dom(name)
+        try:
+            rec = domain["_records"][int(rid)]
+        except (KeyError, ValueError):
+            raise not_found("domain record")
+        return domain, rec
+
+    def rec_get(self, name, rid, **_):
+        return 200, {"domain_record": dict(self._rec(name, rid)[1])}
+
+    def rec_update(self, name, rid, body, **_):
+        _domain, rec = self._rec(name, rid)
+        for key in self.RECORD_FIELDS:
+            if key in body:
+                rec[key] = body[key]
+        return 200, {"domain_record": dict(rec)}
+
+    def rec_delete(self, name, rid, **_):
+        domain, rec = self._rec(name, rid)
+        del domain["_records"][rec["id"]]
+        return 204, None
+
     # ---- projects -------------------------------------------------------------------------------
     def proj_list(self, query, path, **_):
         return 200, paginate(list(self.state.projects.values()), query, "projects", path)
@@ -707,7 +924,7 @@ class Emulator:
 
     def proj_res_list(self, id, query, path, **_):  # pylint: disable=redefined-builtin
         pid = self._proj(id)
-        items = [{"urn": u, "assigned_at": t, "links": {"self": ""}, "status": "ok"}
+        items = [{"urn": u, "assigned_at": t, "links": {"self": urn_link(u)}, "status": "ok"}
                  for u, t in sorted(self.state.project_resources[pid].items())]
         return 200, paginate(items, query, "resources", path)
 
@@ -716,11 +933,11 @@ class Emulator:
         out = []
         for urn in body.get("resources") or []:
             if not self._exists(urn):
-                out.append({"urn": urn, "assigned_at": now_iso(), "links": {"self": ""}, "status": "not_found"})
+                out.append({"urn": urn, "assigned_at": now_iso(), "links": {"self": urn_link(urn)}, "status": "not_found"})
                 continue
             self._unassign(urn)
             self.state.project_resources[pid][urn] = now_iso()
-            out.append({"urn": urn, "assigned_at": now_iso(), "links": {"self": ""}, "status": "assigned"})
+            out.append({"urn": urn, "assigned_at": now_iso(), "links": {"self": urn_link(urn)}, "status": "assigned"})
         return 200, {"resources": out}
 
 
@@ -745,10 +962,12 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.rate_remaining = max(0, state.rate_remaining - 1)
             remaining = state.rate_remaining
-        self.send_header("ratelimit-limit", str(RATE_LIMIT))
-        self.send_header("ratelimit-remaining", str(remaining))
-        self.send_header("ratelimit-reset", str(int(time.time()) + 60))
-        for key, value in (headers or {}).items():
+        headers = dict(headers or {})
+        defaults = {"ratelimit-limit": str(RATE_LIMIT), "ratelimit-remaining": str(remaining),
+                    "ratelimit-reset": str(int(time.time()) + 60)}
+        for key, value in defaults.items():
+            self.send_header(key, headers.pop(key, value))
+        for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         if data:
@@ -757,14 +976,34 @@ class Handler(BaseHTTPRequestHandler):
     def _error(self, status, ident, message, headers=None):
         self._send(status, {"id": ident, "message": message, "request_id": str(uuid.uuid4())}, headers=headers)
 
-    def _violation(self, exc):
+    def _record(self, exc):
         state = self.server.emulator.state
         entry = {"at": now_iso(), "where": exc.where, "errors": exc.errors}
         with state.lock:
             state.violations.append(entry)
         sys.stderr.write("SPEC VIOLATION %s\n" % json.dumps(entry))
         sys.stderr.flush()
-        self._error(422, "spec_violation", str(exc)[:2000])
+
+    def _violation(self, exc, op=None, status=422, ident="spec_violation"):
+        """Record a violation and answer it (422, or 501 for an unimplemented operation)."""
+        self._record(exc)
+        self._reply(op, status, {"id": ident, "message": str(exc)[:2000], "request_id": str(uuid.uuid4())},
+                    check_violation=False)
+
+    def _reply(self, op, status, body, content_type="application/json", headers=None, check_violation=True):
+        """Validate the response against the operation's spec (when known), then send it.
+
+        A response the spec does not allow is recorded and replaced by a 422 spec_violation."""
+        if op is not None:
+            try:
+                self.server.emulator.spec.validate_response(op, status, body, content_type)
+            except SpecViolation as exc:
+                if not check_violation:
+                    # the emulator's own violation answer breaks the spec: record it, still send it
+                    self._record(exc)
+                else:
+                    return self._violation(exc, op)
+        return self._send(status, body, content_type=content_type, headers=headers)
 
     def _read_body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -833,35 +1072,21 @@ class Handler(BaseHTTPRequestHandler):
                 return dict(fault)
         return None
 
-    def _fault_response(self, fault):
+    def _fault_response(self, op, fault):
         headers = {}
         if fault.get("retry_after") is not None:
             headers["Retry-After"] = str(fault["retry_after"])
         status = int(fault["status"])
+        if fault.get("unchecked_body") is not None:
+            # test-only: a body sent WITHOUT validation, to prove that a validator in front (Prism) catches it
+            return self._send(status, fault["unchecked_body"])
         if fault.get("reset_in") is not None:
-            self.server.emulator.state.rate_remaining = 0
-            headers["ratelimit-reset-override"] = str(int(time.time() + float(fault["reset_in"])))
+            with self.server.emulator.state.lock:
+                self.server.emulator.state.rate_remaining = 0
+            headers["ratelimit-reset"] = str(int(time.time() + float(fault["reset_in"])))
         ident = {429: "too_many_requests", 500: "server_error", 503: "service_unavailable"}.get(status, "error")
         msg = "API rate limit exceeded." if status == 429 else "Injected server error."
-        # ratelimit-reset is sent by _send; an override replaces it below
-        if "ratelimit-reset-override" in headers:
-            self._send_fault_with_reset(status, ident, msg, headers)
-        else:
-            self._error(status, ident, msg, headers=headers)
-
-    def _send_fault_with_reset(self, status, ident, msg, headers):
-        reset = headers.pop("ratelimit-reset-override")
-        data = json.dumps({"id": ident, "message": msg}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("ratelimit-limit", str(RATE_LIMIT))
-        self.send_header("ratelimit-remaining", "0")
-        self.send_header("ratelimit-reset", reset)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self._reply(op, status, {"id": ident, "message": msg, "request_id": str(uuid.uuid4())}, headers=headers)
 
     # -- main entry --
     def _handle(self, method):
@@ -876,46 +1101,47 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.stats["total"] += 1
             state.stats["by_method"][method] = state.stats["by_method"].get(method, 0) + 1
+            state.reap()
+        op, _params = emu.spec.find(method, path)
         auth = self.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or not auth[7:].strip():
-            return self._error(401, "unauthorized", "Unable to authenticate you.")
+        token = auth[7:].strip() if auth.startswith("Bearer ") else ""
+        if not token:
+            return self._reply(op, 401, {"id": "unauthorized", "message": "Unable to authenticate you."})
         has_body = bool(raw)
         body = None
         if has_body:
             try:
                 body = json.loads(raw)
             except ValueError:
-                return self._violation(SpecViolation("request %s %s" % (method, path), ["body is not JSON"]))
+                return self._violation(SpecViolation("request %s %s" % (method, path), ["body is not JSON"]), op)
         try:
             op, _params = emu.spec.validate_request(method, path, query, body, has_body)
         except SpecViolation as exc:
-            return self._violation(exc)
+            return self._violation(exc, op)
         with state.lock:
             byop = state.stats["by_operation"]
             byop[op.operation_id] = byop.get(op.operation_id, 0) + 1
             bytoken = state.stats.setdefault("by_token", {})
-            bytoken[auth[7:].strip()] = bytoken.get(auth[7:].strip(), 0) + 1
-        fault = self._pick_fault(method, path, auth[7:].strip())
+            bytoken[token] = bytoken.get(token, 0) + 1
+        fault = self._pick_fault(method, path, token)
         if fault and fault.get("latency"):
             time.sleep(float(fault["latency"]))
         if fault and fault.get("status") and fault.get("phase", "before") == "before":
-            return self._fault_response(fault)
+            return self._fault_response(op, fault)
         content_type = "application/json"
         try:
             result = emu.handle(method, path, query, body)
             status, out = result[0], result[1]
             if len(result) > 2:
                 content_type = result[2]
+        except NotImplementedOperation as exc:
+            return self._violation(SpecViolation("%s %s (%s)" % (method, path, op.operation_id), [str(exc)]), op,
+                                   status=501, ident="not_implemented")
         except ApiError as exc:
-            status, out = exc.status, {"id": exc.ident, "message": exc.message}
+            status, out = exc.status, {"id": exc.ident, "message": exc.message, "request_id": str(uuid.uuid4())}
         if fault and fault.get("status") and fault.get("phase") == "after":
-            return self._fault_response(fault)
-        try:
-            if content_type == "application/json":
-                emu.spec.validate_response(op, status, out)
-        except SpecViolation as exc:
-            return self._violation(exc)
-        return self._send(status, out, content_type=content_type)
+            return self._fault_response(op, fault)
+        return self._reply(op, status, out, content_type=content_type)
 
     def do_GET(self):  # noqa: N802
         self._handle("GET")
@@ -958,10 +1184,14 @@ def main(argv=None):
     parser.add_argument("--cluster-delay", type=float, default=float(os.environ.get("DO_EMULATOR_CLUSTER_DELAY", 2)))
     parser.add_argument("--pg-delay", type=float, default=float(os.environ.get("DO_EMULATOR_PG_DELAY", 1)))
     parser.add_argument("--valkey-delay", type=float, default=float(os.environ.get("DO_EMULATOR_VALKEY_DELAY", 1)))
+    for name, default in LIFECYCLE_DEFAULTS.items():
+        parser.add_argument("--%s-delay" % name.replace("_", "-"), type=float,
+                            default=float(os.environ.get("DO_EMULATOR_%s_DELAY" % name.upper(), default)))
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     delays = {"cluster": args.cluster_delay, "pg": args.pg_delay, "valkey": args.valkey_delay,
               "database": args.pg_delay}
+    delays.update((name, getattr(args, name + "_delay")) for name in LIFECYCLE_DEFAULTS)
     server = build_server(args.host, args.port, args.kubeconfig, delays, args.spec, args.verbose)
     sys.stderr.write("do-emulator listening on http://%s:%d\n" % server.server_address[:2])
     sys.stderr.flush()

@@ -4,15 +4,24 @@ The bundled spec (OpenAPI 3.0) is loaded once. Schemas keep their internal ``$re
 validated with jsonschema (Draft 4 rules, which OpenAPI 3.0 follows) against the whole document,
 after two OpenAPI-only keywords are translated: ``nullable`` (adds "null" to the type) and
 ``readOnly``/``writeOnly`` (a read-only property is not required in a request, a write-only one
-not in a response).
+not in a response). ``additionalProperties: false`` is enforced as written, and the ``format``
+keywords the spec uses are checked (see FORMATS) the way a validating proxy such as Prism checks
+them: a string that is not a uuid, an absolute uri, an RFC 3339 date-time, ... is a violation.
+
+Every response is checked against the schema of its status, else the ``NXX`` range, else the
+operation's ``default`` response, including its media type: errors, 401s and non-JSON bodies too.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import ipaddress
 import json
 import os
 import re
+import uuid
+from urllib.parse import urlsplit
 
 import jsonschema
 from jsonschema import validators
@@ -21,6 +30,78 @@ DEFAULT_SPEC = os.environ.get("DO_OPENAPI_SPEC") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "reference", "digitalocean-openapi.json")
 
 METHODS = ("get", "put", "post", "delete", "patch")
+
+
+_DATE_TIME = re.compile(r"^\d{4}-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_DATE = re.compile(r"^\d{4}-(\d{2})-(\d{2})$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _is_uuid(value):
+    # RFC 4122 text form: 8-4-4-4-12 hex digits (uuid.UUID alone would also take braces and urn: prefixes)
+    if not re.match(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", value):
+        return False
+    uuid.UUID(value)
+    return True
+
+
+def _is_uri(value):
+    # an absolute URI: a scheme and, for http(s), a host ("/v2/x" and "" are not URIs)
+    parts = urlsplit(value)
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*$", parts.scheme or ""):
+        return False
+    if parts.scheme in ("http", "https") and not parts.netloc:
+        return False
+    return not re.search(r"\s", value)
+
+
+def _is_date_time(value):
+    match = _DATE_TIME.match(value)
+    return bool(match) and 1 <= int(match.group(1)) <= 12 and 1 <= int(match.group(2)) <= 31 \
+        and int(match.group(3)) < 24 and int(match.group(4)) < 60 and int(match.group(5)) < 61
+
+
+def _is_date(value):
+    match = _DATE.match(value)
+    return bool(match) and 1 <= int(match.group(1)) <= 12 and 1 <= int(match.group(2)) <= 31
+
+
+def _is_byte(value):
+    base64.b64decode(value, validate=True)
+    return True
+
+
+def _int_range(bits):
+    def check(value):
+        return isinstance(value, bool) or not isinstance(value, int) or -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+    return check
+
+
+# format name -> check(value) for strings (or numbers for int32/int64); other formats are annotations
+FORMATS = {
+    "uuid": _is_uuid,
+    "uri": _is_uri,
+    "url": _is_uri,
+    "date-time": _is_date_time,
+    "date": _is_date,
+    "email": lambda v: bool(_EMAIL.match(v)),
+    "hostname": lambda v: bool(_HOSTNAME.match(v)),
+    "ipv4": lambda v: bool(ipaddress.IPv4Address(v)),
+    "ipv6": lambda v: bool(ipaddress.IPv6Address(v)),
+    "byte": _is_byte,
+}
+NUMBER_FORMATS = {"int32": _int_range(32), "int64": _int_range(64)}
+
+
+def format_checker():
+    checker = jsonschema.FormatChecker(formats=())
+    for name, check in FORMATS.items():
+        checker.checks(name, raises=(ValueError, TypeError))(
+            lambda value, _check=check: not isinstance(value, str) or _check(value))
+    for name, check in NUMBER_FORMATS.items():
+        checker.checks(name)(check)
+    return checker
 
 
 def _nullable(node):
@@ -78,6 +159,7 @@ class Spec:
                     self.ops.append(Operation(method.upper(), template, item[method], shared))
         # most specific template first (more literal characters win: /v2/projects/default over {id})
         self.ops.sort(key=lambda o: -o.literal_len)
+        self._formats = format_checker()
         self._validators = {"request": self._make_validator("readOnly"), "response": self._make_validator("writeOnly")}
 
     # ---- refs ---------------------------------------------------------------------------------
@@ -115,7 +197,7 @@ class Spec:
         root = {"components": self.doc["components"]}
         root.update(copy.copy(schema))
         cls = self._validators[mode]
-        validator = cls(root)
+        validator = cls(root, format_checker=self._formats)
         out = []
         for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))[:20]:
             where = "/".join(str(p) for p in err.absolute_path) or "(root)"
@@ -142,21 +224,23 @@ class Spec:
             return None, body.get("required", False)
         return content.get("schema"), body.get("required", False)
 
-    def response_schema(self, op, status):
+    def response_for(self, op, status):
+        """The response object that applies to ``status`` (exact, NXX, then default), or None."""
         responses = op.op.get("responses", {})
         resp = responses.get(str(status))
         if resp is None:
             resp = responses.get("%dXX" % (status // 100))
         if resp is None:
             resp = responses.get("default")
+        return None if resp is None else self.deref(resp)
+
+    def response_schema(self, op, status):
+        """(JSON schema or None, declared): declared is False when no response applies to the status."""
+        resp = self.response_for(op, status)
         if resp is None:
             return None, False
-        resp = self.deref(resp)
-        content = resp.get("content") or {}
-        media = content.get("application/json")
-        if media is None:
-            return None, True
-        return media.get("schema"), True
+        media = (resp.get("content") or {}).get("application/json")
+        return (media or {}).get("schema"), True
 
     def _check_param(self, param, raw):
         schema = self.deref(param.get("schema", {}))
@@ -208,12 +292,28 @@ class Spec:
             raise SpecViolation("request %s %s (%s)" % (method, path, op.operation_id), errors)
         return op, path_params
 
-    def validate_response(self, op, status, body):
-        schema, declared = self.response_schema(op, status)
-        if not declared:
-            raise SpecViolation("response %d of %s" % (status, op.operation_id), ["status not declared"])
-        if schema is None:
+    def validate_response(self, op, status, body, content_type="application/json"):
+        """Raise SpecViolation unless status, media type and body match the operation's response.
+
+        ``body`` is the decoded JSON for application/json, else the raw text (or None for no body).
+        """
+        where = "response %d of %s" % (status, op.operation_id)
+        resp = self.response_for(op, status)
+        if resp is None:
+            raise SpecViolation(where, ["status %d is not declared and the operation has no default response" % status])
+        content = resp.get("content") or {}
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if body is None or body == "":
+            if content and str(status) != "204":
+                raise SpecViolation(where, ["empty body, the spec declares %s" % ", ".join(sorted(content))])
+            return
+        if not content:
+            raise SpecViolation(where, ["a %s body where the spec declares none" % (media_type or "typeless")])
+        if media_type not in content:
+            raise SpecViolation(where, ["media type %s is not declared (the spec has %s)" % (media_type, ", ".join(sorted(content)))])
+        schema = content[media_type].get("schema")
+        if media_type != "application/json" or schema is None:
             return
         errors = self.validate(schema, body, "response")
         if errors:
-            raise SpecViolation("response %d of %s" % (status, op.operation_id), errors)
+            raise SpecViolation(where, errors)

@@ -1,8 +1,17 @@
-"""Route and validate requests against Google's discovery documents.
+"""Route and validate requests and responses against Google's discovery documents.
 
 The documents ship with google-api-python-client (googleapiclient/discovery_cache/documents).
-A request whose method/path is not in the document, or whose query parameters or JSON body
-fields are not in the method's schema, is a violation: the emulator answers 400 and records it.
+A request whose method/path is not in the document, whose query parameters or JSON body fields
+are not in the method's schema, or that lacks a required parameter or field, is a violation: the
+emulator answers 400 and records it. Every response the emulator sends is checked the same way
+against the method's response schema (unknown fields, types, enums, and the fields a resource
+always carries), and error bodies against Google's error envelope; a response violation is
+recorded and answered 500, so a wrong emulator fails the test that met it.
+
+Required, as the documents mark it: a parameter with ``"required": true``; a body field whose
+description starts with "Required." / "REQUIRED:" (IAM, Resource Manager, Vertex AI), or whose
+``annotations.required`` lists the method (Cloud Storage). Partial updates (patch, update with a
+mask) may leave required fields out, as Google's services allow.
 """
 
 from __future__ import annotations
@@ -42,8 +51,14 @@ TOLERATED_QUERY = {
 }
 
 
+# Google's canonical error codes (google.rpc.Code), as error bodies carry them in error.status
+CANONICAL = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+             "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+             "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"}
+
+
 class Violation(Exception):
-    """The request is outside the discovery document."""
+    """The request (or the emulator's response) is outside the discovery document."""
 
 
 class Method:
@@ -53,6 +68,8 @@ class Method:
         self.http_method = method["httpMethod"]
         self.parameters = method.get("parameters", {})
         self.request_ref = (method.get("request") or {}).get("$ref")
+        self.response_ref = (method.get("response") or {}).get("$ref")
+        self.partial = self.id.rsplit(".", 1)[-1] in ("patch", "update")
         template = doc["servicePath"] + method.get("flatPath", method["path"])
         self.literal = len(re.sub(r"\{[^}]*\}", "", template))
         pattern = ""
@@ -93,7 +110,10 @@ class Api:
             raise Violation("no method %s %s in %s" % (http_method, path, self.doc["id"]))
         return best
 
-    def check_query(self, method, query):
+    def check_query(self, method, query, path_params=None):
+        for name, param in method.parameters.items():
+            if param.get("required") and param.get("location") == "query" and name not in query:
+                raise Violation("%s: required query parameter %r is missing" % (method.id, name))
         tolerated = TOLERATED_QUERY.get(method.id, ())
         for name in query:
             if name in tolerated:
@@ -111,9 +131,42 @@ class Api:
         tolerated = TOLERATED_FIELDS.get(method.id)
         if tolerated and isinstance(body, dict):
             body = dict((k, v) for k, v in body.items() if k not in tolerated)
-        self._check_value(body, {"$ref": method.request_ref}, method.id)
+        self._check_value(body, {"$ref": method.request_ref}, method.id,
+                          required=None if method.partial else method.id)
 
-    def _check_value(self, value, schema, where):
+    def check_response(self, method, status, body):
+        """Raise Violation unless the emulator's answer fits the method (or Google's error envelope)."""
+        where = "response %d of %s" % (status, method.id)
+        if status >= 400:
+            error = body.get("error") if isinstance(body, dict) else None
+            if not isinstance(error, dict) or set(body) != {"error"}:
+                raise Violation("%s: an error body is {\"error\": {...}}" % where)
+            if error.get("code") != status or not isinstance(error.get("message"), str):
+                raise Violation("%s: error.code must be the HTTP status and error.message a string" % where)
+            if error.get("status") is not None and error["status"] not in CANONICAL:
+                raise Violation("%s: error.status %r is not a canonical code" % (where, error["status"]))
+            return
+        if method.response_ref is None:
+            if body not in (None, {}):
+                raise Violation("%s: the method returns no body" % where)
+            return
+        if status == 204 and body is None:
+            return
+        self._check_value(body, {"$ref": method.response_ref}, where, required="response")
+
+    @staticmethod
+    def _required(prop, required):
+        if required is None:
+            return False
+        if required == "response":
+            # what a resource always carries: the fields its description calls required
+            text = prop.get("description", "")
+            return text.startswith(("Required.", "REQUIRED:")) and not prop.get("readOnly")
+        text = prop.get("description", "")
+        return (text.startswith(("Required.", "REQUIRED:")) and not prop.get("readOnly")) or \
+            required in (prop.get("annotations") or {}).get("required", ())
+
+    def _check_value(self, value, schema, where, required=None):
         if "$ref" in schema:
             schema = self.schemas[schema["$ref"]]
         kind = schema.get("type")
@@ -124,18 +177,21 @@ class Api:
             extra = schema.get("additionalProperties")
             if props is None and extra is None:
                 return  # free-form object (for example google.protobuf.Struct)
+            for name, prop in (props or {}).items():
+                if name not in value and self._required(prop, required):
+                    raise Violation("%s: required field %r is missing" % (where, name))
             for key, item in value.items():
                 if props and key in props:
-                    self._check_value(item, props[key], where + "." + key)
+                    self._check_value(item, props[key], where + "." + key, required)
                 elif extra:
-                    self._check_value(item, extra, where + "." + key)
+                    self._check_value(item, extra, where + "." + key, required)
                 else:
                     raise Violation("%s: unknown field %r" % (where, key))
         elif kind == "array":
             if not isinstance(value, list):
                 raise Violation("%s: expected a list" % where)
             for index, item in enumerate(value):
-                self._check_value(item, schema.get("items", {}), "%s[%d]" % (where, index))
+                self._check_value(item, schema.get("items", {}), "%s[%d]" % (where, index), required)
         elif kind == "string":
             if not isinstance(value, str):
                 raise Violation("%s: expected a string, got %r" % (where, type(value).__name__))

@@ -7,9 +7,13 @@ keys, cloudresourcemanager v1 get/setIamPolicy (etag semantics), aiplatform v1 e
 long-running operations on regional hosts, and the OAuth2 token endpoint (JWT-bearer grants signed
 by a key this emulator issued, or the bootstrap key). Every API request is validated against the
 discovery documents (discovery.py); violations answer 400 and are listed at /_emulator/violations.
+Every response is validated too (a response violation is recorded and answered 500). Conflicts
+say ALREADY_EXISTS (create) or ABORTED (stale etag); setIamPolicy honours updateMask and policy
+versions; long-running operations take polls, can fail, and take effect only when done (README.md).
 
 Control endpoints (Host 127.0.0.1): GET /_emulator/health, GET /_emulator/violations,
 POST /_emulator/reset, POST /_emulator/faults {"method": ID or "*", "status": 429|503|409, "count": N},
+POST /_emulator/lro {"method", "polls", "seconds", "fail", "count"} (how the next operations go),
 POST /_emulator/race {"project", "role", "member"} (add a foreign binding right after the next
 getIamPolicy, so the caller's setIamPolicy meets a changed etag), GET /_emulator/state,
 POST /_emulator/token {"email"} (mint an access token for auth_kind=accesstoken tests),
@@ -29,6 +33,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -51,15 +56,36 @@ def b64url_decode(data):
     return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
 
 
+# google.rpc.Code numbers (an Operation's error.code) by name
+RPC_CODES = {"CANCELLED": 1, "UNKNOWN": 2, "INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "NOT_FOUND": 5,
+             "ALREADY_EXISTS": 6, "PERMISSION_DENIED": 7, "RESOURCE_EXHAUSTED": 8, "FAILED_PRECONDITION": 9,
+             "ABORTED": 10, "OUT_OF_RANGE": 11, "UNIMPLEMENTED": 12, "INTERNAL": 13, "UNAVAILABLE": 14,
+             "DATA_LOSS": 15, "UNAUTHENTICATED": 16}
+# how many polls an operation takes by default, and how long it runs when nobody polls it
+LRO_POLLS = {"aiplatform.projects.locations.endpoints.create": 2, "aiplatform.projects.locations.endpoints.delete": 1,
+             "serviceusage.services.enable": 1, "serviceusage.services.disable": 1}
+LRO_SECONDS = 10.0
+
+
 class ApiError(Exception):
-    def __init__(self, status, message, reason=None):
+    """An error answer. 409 is ABORTED (a concurrency conflict: stale etag) unless the reason says
+    ALREADY_EXISTS (a create that meets an existing resource), as Google distinguishes them."""
+
+    def __init__(self, status, message, reason=None, storage_reason=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.storage_reason = storage_reason  # Cloud Storage's JSON API names its errors in error.errors[]
         self.reason = reason or {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                                  404: "NOT_FOUND", 409: "ABORTED", 412: "FAILED_PRECONDITION",
-                                 429: "RESOURCE_EXHAUSTED", 501: "UNIMPLEMENTED",
+                                 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 501: "UNIMPLEMENTED",
                                  503: "UNAVAILABLE"}.get(status, "UNKNOWN")
+
+    def body(self):
+        error = {"code": self.status, "message": self.message, "status": self.reason}
+        if self.storage_reason:
+            error["errors"] = [{"message": self.message, "domain": "global", "reason": self.storage_reason}]
+        return {"error": error}
 
 
 class State:
@@ -77,7 +103,8 @@ class State:
             self.keys = {}              # key id -> {"email", "key": ServiceAccountKey (no private data), "public"}
             self.policies = {}          # project -> policy
             self.endpoints = {}         # full name -> endpoint
-            self.operations = {}        # name -> {"polls_left", "op"}
+            self.operations = {}        # name -> {"polls_left", "deadline", "op", "complete", "fail"}
+            self.lro_rules = []         # [{"method", "polls", "seconds", "fail", "count"}] from /_emulator/lro
             self.tokens = {}            # access token -> email
             self.faults = []
             self.races = []
@@ -154,10 +181,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _error(self, exc):
+    def _error(self, exc, api=None, method=None):
         headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
-        self._send(exc.status, {"error": {"code": exc.status, "message": exc.message, "status": exc.reason}},
-                   headers)
+        self._reply(api, method, exc.status, exc.body(), headers)
+
+    def _reply(self, api, method, status, body, headers=None):
+        """Check the answer against the method's response schema (or the error envelope), then send it.
+        An answer outside the document is recorded and replaced by a 500, so it fails visibly."""
+        if api is not None and method is not None:
+            try:
+                api.check_response(method, status, body)
+            except discovery.Violation as exc:
+                with self.st.lock:
+                    self.st.violations.append({"method": method.id, "status": status, "reason": str(exc),
+                                               "response": True})
+                status, body, headers = 500, {"error": {"code": 500, "status": "INTERNAL", "message":
+                                                        "emulator response outside the discovery document: %s" % exc}}, None
+        self._send(status, body, headers)
 
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -198,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
             if api is None:
                 raise discovery.Violation("no Google API is served at host %r" % host)
             method, params = api.match(verb, urllib.parse.unquote(parsed.path))
-            api.check_query(method, query)
+            api.check_query(method, query, params)
             body = None
             if raw:
                 try:
@@ -220,10 +260,12 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(501, "%s is valid but not emulated" % method.id)
             with self.st.lock:
                 self.st.log.append(method.id)
+                self._settle()
+                self._method_id = method.id
                 status, out = handler(params, query, body or {})
-            self._send(status, out)
+            self._reply(api, method, status, out)
         except ApiError as exc:
-            self._error(exc)
+            self._error(exc, api, method)
 
     def _authenticate(self):
         header = self.headers.get("Authorization") or ""
@@ -282,6 +324,13 @@ class Handler(BaseHTTPRequestHandler):
                 st.faults.append({"method": data.get("method", "*"), "status": int(data["status"]),
                                   "count": int(data.get("count", 1))})
                 return self._send(200, {"faults": st.faults})
+            if path == "/_emulator/lro" and verb == "POST":
+                # the next `count` operations of `method` take `polls` polls (or `seconds`), and fail with
+                # `fail` ({"status": "RESOURCE_EXHAUSTED", "message": ...}) instead of succeeding when given
+                st.lro_rules.append({"method": data.get("method", "*"), "polls": int(data.get("polls", 1)),
+                                     "seconds": float(data.get("seconds", LRO_SECONDS)), "fail": data.get("fail"),
+                                     "count": int(data.get("count", 1))})
+                return self._send(200, {"lro": st.lro_rules})
             if path == "/_emulator/race" and verb == "POST":
                 st.races.append(data)
                 return self._send(200, {"races": st.races})
@@ -305,7 +354,8 @@ class Handler(BaseHTTPRequestHandler):
         if not name or "project" not in query:
             raise ApiError(400, "bucket name and project are required")
         if name in self.st.buckets:
-            raise ApiError(409, "Your previous request to create the named bucket succeeded and you already own it.")
+            raise ApiError(409, "Your previous request to create the named bucket succeeded and you already own it.",
+                           reason="ALREADY_EXISTS", storage_reason="conflict")
         bucket = copy.deepcopy(body)
         bucket.pop("project", None)
         bucket.update({
@@ -325,7 +375,7 @@ class Handler(BaseHTTPRequestHandler):
     def _bucket(self, params):
         bucket = self.st.buckets.get(params["bucket"])
         if bucket is None:
-            raise ApiError(404, "The specified bucket does not exist.")
+            raise ApiError(404, "The specified bucket does not exist.", storage_reason="notFound")
         return bucket
 
     def h_storage_buckets_get(self, params, query, body):
@@ -368,13 +418,60 @@ class Handler(BaseHTTPRequestHandler):
         parts = [params.get("v1Id"), params.get("v1Id1"), "services", params.get("servicesId")]
         return parts[1], parts[3]
 
-    def _done_op(self, prefix, response, polls=1):
+    def _start_op(self, prefix, complete, metadata=None):
+        """A long-running operation whose effect (``complete()``, returning the response) happens when
+        it finishes: after its polls, or its seconds when nobody polls. A rule from /_emulator/lro can
+        make it take more polls or fail; a failed operation changes nothing."""
+        method_id = getattr(self, "_method_id", "")
+        polls, seconds, fail = LRO_POLLS.get(method_id, 1), LRO_SECONDS, None
+        for rule in self.st.lro_rules:
+            if rule["count"] > 0 and rule["method"] in ("*", method_id):
+                rule["count"] -= 1
+                polls, seconds, fail = rule["polls"], rule["seconds"], rule["fail"]
+                break
         name = "%s/operations/op-%d" % (prefix, next(self.st.ids)) if prefix else "operations/op-%d" % next(self.st.ids)
-        op = {"name": name, "done": polls == 0}
-        if polls == 0:
-            op["response"] = response
-        self.st.operations[name] = {"polls_left": polls, "response": response, "op": op}
-        return op
+        op = {"name": name, "done": False}
+        if metadata:
+            op["metadata"] = metadata
+        entry = {"polls_left": polls, "deadline": time.time() + seconds, "op": op, "complete": complete,
+                 "fail": fail}
+        self.st.operations[name] = entry
+        if polls <= 0:
+            self._finish(entry)
+        return copy.deepcopy(op)
+
+    def _finish(self, entry):
+        op = entry["op"]
+        if op["done"]:
+            return
+        op["done"] = True
+        if entry["fail"]:
+            status = entry["fail"].get("status", "INTERNAL")
+            op["error"] = {"code": RPC_CODES.get(status, 13), "message": entry["fail"].get("message", "operation failed")}
+        else:
+            op["response"] = entry["complete"]()
+
+    def _settle(self):
+        """Finish the operations whose time is up (called before every request, under the lock)."""
+        current = time.time()
+        for entry in self.st.operations.values():
+            if not entry["op"]["done"] and current >= entry["deadline"]:
+                self._finish(entry)
+
+    def _pending(self, prefix):
+        """True while an operation on the resource ``prefix`` is still running."""
+        return any(not e["op"]["done"] and e["op"]["name"].startswith(prefix + "/operations/")
+                   for e in self.st.operations.values())
+
+    def _poll(self, name):
+        entry = self.st.operations.get(name)
+        if entry is None:
+            raise ApiError(404, "operation %s not found" % name)
+        if not entry["op"]["done"]:
+            entry["polls_left"] -= 1
+            if entry["polls_left"] <= 0:
+                self._finish(entry)
+        return 200, copy.deepcopy(entry["op"])
 
     def h_serviceusage_services_get(self, params, query, body):
         project, name = self._split_service(params)
@@ -382,26 +479,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def h_serviceusage_services_enable(self, params, query, body):
         project, name = self._split_service(params)
-        self.st.services[(project, name)] = "ENABLED"
-        out = dict(self._service(project, name), **{"@type": "type.googleapis.com/google.api.serviceusage.v1.Service"})
-        return 200, self._done_op("", {"@type": "type.googleapis.com/google.api.serviceusage.v1.EnableServiceResponse",
-                                       "service": out})
+
+        def complete():  # the service is ENABLED once the operation is done
+            self.st.services[(project, name)] = "ENABLED"
+            out = dict(self._service(project, name), **{"@type": "type.googleapis.com/google.api.serviceusage.v1.Service"})
+            return {"@type": "type.googleapis.com/google.api.serviceusage.v1.EnableServiceResponse", "service": out}
+        return 200, self._start_op("", complete)
 
     def h_serviceusage_services_disable(self, params, query, body):
         project, name = self._split_service(params)
-        self.st.services[(project, name)] = "DISABLED"
-        return 200, self._done_op("", {"service": self._service(project, name)})
 
-    def _poll(self, name):
-        entry = self.st.operations.get(name)
-        if entry is None:
-            raise ApiError(404, "operation %s not found" % name)
-        if entry["polls_left"] > 0:
-            entry["polls_left"] -= 1
-        if entry["polls_left"] == 0:
-            entry["op"]["done"] = True
-            entry["op"]["response"] = entry["response"]
-        return 200, copy.deepcopy(entry["op"])
+        def complete():
+            self.st.services[(project, name)] = "DISABLED"
+            return {"@type": "type.googleapis.com/google.api.serviceusage.v1.DisableServiceResponse",
+                    "service": self._service(project, name)}
+        return 200, self._start_op("", complete)
 
     def h_serviceusage_operations_get(self, params, query, body):
         return self._poll("operations/" + params["operationsId"])
@@ -421,7 +513,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "accountId must be 6-30 characters")
         email = "%s@%s.iam.gserviceaccount.com" % (account_id, project)
         if email in self.st.accounts:
-            raise ApiError(409, "Service account %s already exists within project projects/%s." % (account_id, project))
+            raise ApiError(409, "Service account %s already exists within project projects/%s." % (account_id, project),
+                           reason="ALREADY_EXISTS")
         unique = str(next(self.st.ids)) + "1234567890123"
         account = {"name": "projects/%s/serviceAccounts/%s" % (project, email), "projectId": project,
                    "uniqueId": unique, "email": email, "oauth2ClientId": unique, "etag": "MDEwMjE5MjA="}
@@ -495,9 +588,29 @@ class Handler(BaseHTTPRequestHandler):
         number = int.from_bytes(base64.b64decode(policy["etag"]), "big") + 1
         policy["etag"] = base64.b64encode(number.to_bytes(5, "big")).decode()
 
+    @staticmethod
+    def _as_version(policy, requested):
+        """The policy as a caller asking for ``requested`` sees it: conditional bindings need version 3;
+        asked for less, Google answers version 1 with each conditional role renamed
+        ``<role>_withcond_<hash>`` and its condition left out."""
+        out = copy.deepcopy(policy)
+        conditional = any(b.get("condition") for b in out.get("bindings") or [])
+        out["version"] = 3 if conditional else 1
+        if conditional and requested < 3:
+            out["version"] = 1
+            for binding in out["bindings"]:
+                cond = binding.pop("condition", None)
+                if cond:
+                    digest = hashlib.sha256(json.dumps(cond, sort_keys=True).encode()).hexdigest()[:20]
+                    binding["role"] = "%s_withcond_%s" % (binding["role"], digest)
+        return out
+
     def h_cloudresourcemanager_projects_getIamPolicy(self, params, query, body):
         project = params["resource"]
-        out = copy.deepcopy(self._policy(project))
+        requested = ((body or {}).get("options") or {}).get("requestedPolicyVersion", 0)
+        if requested not in (0, 1, 3):
+            raise ApiError(400, "Invalid requested policy version %r: use 1 or 3." % requested)
+        out = self._as_version(self._policy(project), requested)
         races = [r for r in self.st.races if r.get("project") in (None, project)]
         if races:
             race = races[0]
@@ -515,20 +628,41 @@ class Handler(BaseHTTPRequestHandler):
     def h_cloudresourcemanager_projects_setIamPolicy(self, params, query, body):
         project = params["resource"]
         current = self._policy(project)
-        new = copy.deepcopy(body.get("policy") or {})
-        if new.get("etag") and new["etag"] != current["etag"]:
+        given = copy.deepcopy(body.get("policy") or {})
+        # updateMask: only the named policy fields change; Google's default mask is "bindings,etag"
+        mask = [f.strip() for f in (body.get("updateMask") or "bindings,etag").split(",") if f.strip()]
+        for field in mask:
+            if field not in ("bindings", "etag", "auditConfigs", "version"):
+                raise ApiError(400, "Invalid updateMask path %r: a Policy has bindings, etag, auditConfigs, version."
+                               % field)
+        if given.get("etag") and given["etag"] != current["etag"]:
             raise ApiError(409, "There were concurrent policy changes. Please retry the whole read-modify-write "
-                                "with exponential backoff.")
+                                "with exponential backoff.", reason="ABORTED")
+        new = copy.deepcopy(current)
+        for field in ("bindings", "auditConfigs"):
+            if field in mask:
+                if field in given:
+                    new[field] = given[field]
+                else:
+                    new.pop(field, None)
+        version = given.get("version", 0)
+        if version not in (0, 1, 3):
+            raise ApiError(400, "Invalid policy version %r: use 1 or 3." % version)
+        conditional_now = any(b.get("condition") for b in current.get("bindings") or [])
         for binding in new.get("bindings") or []:
             if not binding.get("members"):
                 raise ApiError(400, "A binding must have at least one member.")
-            if binding.get("condition") and new.get("version") != 3:
+            if binding.get("condition") and version != 3:
                 raise ApiError(400, "Conditional bindings need policy version 3.")
-        new["etag"] = current["etag"]
-        new.setdefault("version", 1)
+            if "_withcond_" in binding.get("role", ""):
+                raise ApiError(400, "Role %s is a version 1 view of a conditional binding: read the policy with "
+                                    "requestedPolicyVersion 3 and write version 3." % binding["role"])
+        if conditional_now and version != 3 and "bindings" in mask:
+            raise ApiError(400, "The policy has conditional role bindings: setIamPolicy must send version 3.")
+        new["version"] = 3 if any(b.get("condition") for b in new.get("bindings") or []) else 1
         self._bump(new)
         self.st.policies[project] = new
-        return 200, copy.deepcopy(new)
+        return 200, self._as_version(new, version or 1)
 
     # ---- aiplatform v1 ------------------------------------------------------------------
     def h_aiplatform_projects_locations_endpoints_create(self, params, query, body):
@@ -538,18 +672,18 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "displayName is required")
         name = "projects/%s/locations/%s/endpoints/%s" % (PROJECT_NUMBER, location, endpoint_id)
         key = "%s/%s/%s" % (project, location, endpoint_id)
-        if key in self.st.endpoints:
-            raise ApiError(409, "Endpoint %s already exists" % endpoint_id)
+        if key in self.st.endpoints or self._pending(name):
+            raise ApiError(409, "Endpoint %s already exists" % endpoint_id, reason="ALREADY_EXISTS")
         endpoint = copy.deepcopy(body)
         endpoint.update({"name": name, "createTime": now(), "updateTime": now(),
                          "etag": "AMEw9yP" + secrets.token_hex(4)})
-        self.st.endpoints[key] = endpoint
-        response = dict(copy.deepcopy(endpoint), **{"@type": "type.googleapis.com/google.cloud.aiplatform.v1.Endpoint"})
-        op = self._done_op("projects/%s/locations/%s/endpoints/%s" % (PROJECT_NUMBER, location, endpoint_id),
-                           response, polls=2)
-        op["metadata"] = {"@type": "type.googleapis.com/google.cloud.aiplatform.v1.CreateEndpointOperationMetadata",
-                          "genericMetadata": {"createTime": now(), "updateTime": now()}}
-        return 200, op
+
+        def complete():  # readable (endpoints.get) only once the operation is done
+            self.st.endpoints[key] = endpoint
+            return dict(copy.deepcopy(endpoint), **{"@type": "type.googleapis.com/google.cloud.aiplatform.v1.Endpoint"})
+        meta = {"@type": "type.googleapis.com/google.cloud.aiplatform.v1.CreateEndpointOperationMetadata",
+                "genericMetadata": {"createTime": now(), "updateTime": now()}}
+        return 200, self._start_op(name, complete, meta)
 
     def _endpoint_key(self, params):
         return "%s/%s/%s" % (params["projectsId"], params["locationsId"], params["endpointsId"])
@@ -574,9 +708,14 @@ class Handler(BaseHTTPRequestHandler):
         key = self._endpoint_key(params)
         if key not in self.st.endpoints:
             raise ApiError(404, "Endpoint not found")
-        del self.st.endpoints[key]
-        return 200, self._done_op("projects/%s/locations/%s/endpoints/%s" % (
-            PROJECT_NUMBER, params["locationsId"], params["endpointsId"]), {}, polls=1)
+
+        def complete():
+            self.st.endpoints.pop(key, None)
+            return {"@type": "type.googleapis.com/google.protobuf.Empty"}
+        meta = {"@type": "type.googleapis.com/google.cloud.aiplatform.v1.DeleteOperationMetadata",
+                "genericMetadata": {"createTime": now(), "updateTime": now()}}
+        return 200, self._start_op("projects/%s/locations/%s/endpoints/%s" % (
+            PROJECT_NUMBER, params["locationsId"], params["endpointsId"]), complete, meta)
 
     def h_aiplatform_projects_locations_endpoints_operations_get(self, params, query, body):
         name = "projects/%s/locations/%s/endpoints/%s/operations/%s" % (

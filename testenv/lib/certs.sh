@@ -6,6 +6,7 @@
 #                        kubernetes.default.svc..., 127.0.0.1, the veth host address and the first
 #                        service IP), admin.{crt,key} (O=system:masters),
 #                        controller-manager.{crt,key} (CN=system:kube-controller-manager),
+#                        scheduler.{crt,key} (CN=system:kube-scheduler),
 #                        sa.{key,pub} (service-account token signing)
 
 _cert_leaf() { # DIR NAME SUBJECT EXTENSIONS
@@ -39,6 +40,10 @@ subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernete
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
     _cert_leaf "$dir" controller-manager "/CN=system:kube-controller-manager" \
+        "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=clientAuth"
+    _cert_leaf "$dir" scheduler "/CN=system:kube-scheduler" \
         "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"

@@ -13,16 +13,20 @@
 #   netns_ready                  exit 0 if the namespace and its address are up
 #   netns_exec CMD...            run CMD inside the namespace (exec, so PIDs stay the same)
 #   expose_service NAMESPACE SERVICE PORT TARGETPORT [PORTNAME]
-#       make SERVICE:PORT in NAMESPACE proxyable: create the Service if absent (ClusterIP,
-#       port PORT named PORTNAME (default http), targetPort PORTNAME), a placeholder Pod
-#       `<SERVICE>-testenv` whose status carries 10.231.0.2, and Endpoints pointing at
-#       10.231.0.2:TARGETPORT. Optional env: EXPOSE_SELECTOR="k=v,k2=v2" (selector for a Service
-#       we create), EXPOSE_HELM_RELEASE=NAME (ownership metadata so a later `helm install` of
-#       release NAME in NAMESPACE adopts the Service instead of failing).
+#       make SERVICE:PORT in NAMESPACE proxyable before the chart that owns it is installed:
+#       create the Service if absent (ClusterIP, port PORT named PORTNAME (default http),
+#       targetPort PORTNAME, and NO selector, so the endpoints controllers leave its Endpoints to
+#       us), a placeholder Pod `<SERVICE>-testenv` (scheduling-gated: never bound to a node) whose
+#       status carries 10.231.0.2, and Endpoints pointing at 10.231.0.2:TARGETPORT. Optional env:
+#       EXPOSE_HELM_RELEASE=NAME (ownership metadata so a later `helm install` of release NAME in
+#       NAMESPACE adopts the Service instead of failing). Once the chart is installed, the
+#       Service has the chart's selector and the endpoints controller follows the chart's pod,
+#       which kwok reports at 10.231.0.2 (testenv/components/26-kwok): then this function leaves
+#       the Service and its Endpoints alone. TARGETPORT must therefore be the chart's target port.
 #   unexpose_service NAMESPACE SERVICE   remove what expose_service made (Pod, Endpoints, and
 #       the Service if we created it)
-#   loopback_forward NAME PORT   forward 127.0.0.1:PORT on the host to 10.231.0.2:PORT (a
-#       process tracked as fwd-NAME); stop it with proc_stop fwd-NAME
+#   loopback_forward NAME PORT [NSPORT]   forward 127.0.0.1:PORT on the host to
+#       10.231.0.2:NSPORT (default PORT; a process tracked as fwd-NAME); stop it with proc_stop fwd-NAME
 
 TESTENV_NETNS=${TESTENV_NETNS:-echo-testenv}
 TESTENV_HOST_IP=${TESTENV_HOST_IP:-10.231.0.1}
@@ -73,15 +77,16 @@ netns_exec() { exec ip netns exec "$TESTENV_NETNS" "$@"; }
 _expose_kc() { kubectl --kubeconfig "${KUBECONFIG_ADMIN:-$ECHO_TESTENV_STATE/kubeconfig}" "$@"; }
 
 expose_service() {
-    local ns=$1 svc=$2 port=$3 target=$4 pname=${5:-http} pod uid i selector="" labels="" kv
+    local ns=$1 svc=$2 port=$3 target=$4 pname=${5:-http} pod uid i labels="" selector
     pod="$svc-testenv"
     _expose_kc get namespace "$ns" >/dev/null 2>&1 || _expose_kc create namespace "$ns" >/dev/null
+    selector=$(_expose_kc -n "$ns" get service "$svc" -o jsonpath='{.spec.selector}' 2>/dev/null || true)
+    if [[ -n $selector ]]; then
+        # the chart's Service: the endpoints controller follows the chart's pod (reported at
+        # $TESTENV_NS_IP by kwok); hand-written Endpoints would only be overwritten
+        return 0
+    fi
     if ! _expose_kc -n "$ns" get service "$svc" >/dev/null 2>&1; then
-        if [[ -n ${EXPOSE_SELECTOR:-} ]]; then
-            selector="  selector:"$'\n'
-            IFS=, read -ra kv <<<"$EXPOSE_SELECTOR"
-            for i in "${kv[@]}"; do selector+="    ${i%%=*}: \"${i#*=}\""$'\n'; done
-        fi
         if [[ -n ${EXPOSE_HELM_RELEASE:-} ]]; then
             labels="  labels:"$'\n'"    app.kubernetes.io/managed-by: Helm"$'\n'
             labels+="  annotations:"$'\n'"    meta.helm.sh/release-name: $EXPOSE_HELM_RELEASE"$'\n'
@@ -96,7 +101,7 @@ metadata:
 $labels
 spec:
   type: ClusterIP
-${selector}  ports:
+  ports:
     - name: $pname
       port: $port
       targetPort: $pname
@@ -120,6 +125,8 @@ metadata:
     testenv.echo.platform/note: "placeholder for a process in the testenv network namespace; never runs"
 spec:
   automountServiceAccountToken: false
+  schedulingGates:
+    - name: rehearsal.echo-platform.io/placeholder
   containers:
     - name: endpoint
       image: testenv.invalid/placeholder:0
@@ -157,8 +164,11 @@ YAML
 }
 
 unexpose_service() {
-    local ns=$1 svc=$2 created
+    local ns=$1 svc=$2 created selector
     _expose_kc -n "$ns" delete pod "$svc-testenv" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    selector=$(_expose_kc -n "$ns" get service "$svc" -o jsonpath='{.spec.selector}' 2>/dev/null || true)
+    # a chart's Service (it has a selector) keeps its controller-managed Endpoints
+    [[ -n $selector ]] && return 0
     _expose_kc -n "$ns" delete endpoints "$svc" --ignore-not-found >/dev/null 2>&1 || true
     created=$(_expose_kc -n "$ns" get service "$svc" \
         -o jsonpath='{.metadata.annotations.testenv\.echo\.platform/created-by}' 2>/dev/null || true)
@@ -168,8 +178,8 @@ unexpose_service() {
 }
 
 loopback_forward() {
-    local name=$1 port=$2 pybin
+    local name=$1 port=$2 nsport=${3:-$2} pybin
     if [[ -x ${ECHO_PYTHON:-} ]]; then pybin=$ECHO_PYTHON; else pybin=python3; fi
     proc_start "fwd-$name" "$pybin" "$REPO_ROOT/testenv/lib/tcpfwd.py" \
-        "127.0.0.1:$port" "$TESTENV_NS_IP:$port"
+        "127.0.0.1:$port" "$TESTENV_NS_IP:$nsport"
 }

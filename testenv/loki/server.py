@@ -4,10 +4,12 @@
 """A strict, in-memory stand-in for the Loki HTTP API (see README.md in this directory).
 
 Real Loki cannot be built in this workplace (AGPL, marked not-to-use), so the rehearsal
-environment runs this instead. Only the Python standard library is used.
+environment runs this instead. Besides the standard library it needs ``google-re2`` (regular
+expressions with RE2 semantics, as Loki's Go regexp) and ``xxhash`` (Loki 3 orders entries that
+share a timestamp by stream hash: xxhash64 of the stream's labels), both in requirements-dev.txt.
 
     python3 server.py [--host 127.0.0.1] [--port 23100] [--max-query-length 13h]
-                      [--max-entries-limit 5000]
+                      [--max-entries-limit 5000] [--discover-service-name LIST]
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import re2
+import xxhash
+
 NS = 1_000_000_000
 try:
     from json.encoder import c_encode_basestring as _encode_str  # the C encoder json.dumps uses
@@ -38,6 +43,12 @@ if _encode_str is None:  # pragma: no cover
 _UNITS = {"ns": 1, "us": 1000, "µs": 1000, "ms": 10**6, "s": NS, "m": 60 * NS, "h": 3600 * NS,
           "d": 86400 * NS, "w": 7 * 86400 * NS, "y": 365 * 86400 * NS}
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Loki 3's limits_config.discover_service_name default: the first of these labels a stream has (non-empty)
+# becomes its service_name label, "unknown_service" when it has none; an empty list turns it off.
+DISCOVER_SERVICE_NAME = ("service", "app", "application", "app_name", "name", "app_kubernetes_io_name", "container",
+                         "container_name", "k8s_container_name", "component", "workload", "job", "k8s_job_name")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 EMPTY_COMPAT_MSG = ('queries require at least one regexp or equality matcher that does not have an '
                     'empty-compatible value. For instance, app=~".*" does not meet this requirement, '
                     'but app=~".+" will')
@@ -230,11 +241,17 @@ class _Lexer:
                 raise ParseError("invalid syntax: unknown escape sequence \\%s" % nxt, self.col())
 
 
-def _compile(regex, col):
+def _compile(regex, col, anchored=False):
+    """RE2, as Loki: label matchers are anchored at both ends with ``.`` matching newlines
+    (Prometheus compiles ``^(?s:re)$``), line filters search unanchored."""
     try:
-        return re.compile(regex)
-    except re.error as exc:
-        raise ParseError("invalid regex %r: %s" % (regex, exc), col)
+        re2.compile(regex, _RE2_OPTIONS)  # the pattern alone must be valid (a wrapper could hide a stray ")")
+        return re2.compile("^(?s:%s)$" % regex if anchored else regex, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ParseError("error parsing regexp: %s: `%s`" % (reason, regex), col)
 
 
 class Query:
@@ -253,7 +270,7 @@ class Query:
             op = lx.op(("=~", "!~", "!=", "="))
             col = lx.col()
             value = lx.string()
-            rx = _compile(value, col) if op in ("=~", "!~") else None
+            rx = _compile(value, col, anchored=True) if op in ("=~", "!~") else None
             self.matchers.append((name, op, value, rx))
             lx.ws()
             if lx.s.startswith(",", lx.i):
@@ -277,12 +294,15 @@ class Query:
 
     @staticmethod
     def _not_empty_compatible(m):
+        """Loki needs one matcher that cannot match the empty value: app="x", app=~".+", app!="" ..."""
         _name, op, value, rx = m
         if op == "=":
             return value != ""
+        if op == "!=":
+            return value == ""
         if op == "=~":
-            return rx.fullmatch("") is None
-        return False
+            return rx.search("") is None
+        return rx.search("") is not None
 
     def selects(self, labels):
         for name, op, value, rx in self.matchers:
@@ -292,9 +312,9 @@ class Query:
             elif op == "!=":
                 ok = actual != value
             elif op == "=~":
-                ok = rx.fullmatch(actual) is not None
+                ok = rx.search(actual) is not None
             else:
-                ok = rx.fullmatch(actual) is None
+                ok = rx.search(actual) is None
             if not ok:
                 return False
         return True
@@ -336,8 +356,27 @@ def go_quote(value):
 
 
 def labels_string(labels):
-    """Loki's label-set string, which is also its tie-break order between streams."""
+    """Loki's label-set string (how it prints a stream)."""
     return "{" + ", ".join("%s=%s" % (k, go_quote(labels[k])) for k in sorted(labels)) + "}"
+
+
+def stream_hash(labels):
+    """Loki 3's stream hash: Prometheus ``labels.Labels.Hash()``, xxhash64 over name 0xff value 0xff
+    for every label, names sorted. Entries that share a timestamp come back in ascending hash order."""
+    buf = bytearray()
+    for name in sorted(labels):
+        buf += name.encode("utf-8") + b"\xff" + labels[name].encode("utf-8") + b"\xff"
+    return xxhash.xxh64_intdigest(bytes(buf))
+
+
+def discover_service_name(labels, candidates=DISCOVER_SERVICE_NAME):
+    """The labels Loki 3 stores: service_name added (unless present) from the first candidate label."""
+    if not candidates or "service_name" in labels:
+        return labels
+    for name in candidates:
+        if labels.get(name):
+            return dict(labels, service_name=labels[name])
+    return dict(labels, service_name="unknown_service")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -345,11 +384,13 @@ def labels_string(labels):
 # ------------------------------------------------------------------------------------------------
 
 class Stream:
-    __slots__ = ("labels", "key", "ts", "lines")
+    __slots__ = ("labels", "key", "order", "ts", "lines")
 
     def __init__(self, labels):
         self.labels = labels
         self.key = labels_string(labels)
+        # tie order between streams: the stream hash (the label string only breaks a hash collision)
+        self.order = (stream_hash(labels), self.key)
         self.ts = array("q")
         self.lines = []
 
@@ -371,7 +412,8 @@ class Stream:
 
 
 class Store:
-    def __init__(self):
+    def __init__(self, service_name_labels=DISCOVER_SERVICE_NAME):
+        self.service_name_labels = tuple(service_name_labels)
         self.streams = {}
         self.lock = threading.RLock()
         self.entries = 0
@@ -381,6 +423,7 @@ class Store:
         accepted = 0
         with self.lock:
             for labels, values in streams:
+                labels = discover_service_name(labels, self.service_name_labels)
                 key = labels_string(labels)
                 st = self.streams.get(key)
                 if st is None:
@@ -435,16 +478,16 @@ class Store:
         for st, lo, hi in ranges:
             candidates.extend(st.ts[lo:hi])
         if len(candidates) <= limit:
-            return [(st, list(zip(st.ts[lo:hi], st.lines[lo:hi]))) for st, lo, hi in sorted(ranges, key=lambda r: r[0].key)]
+            return [(st, list(zip(st.ts[lo:hi], st.lines[lo:hi]))) for st, lo, hi in sorted(ranges, key=lambda r: r[0].order)]
         cutoff = sorted(candidates)[limit - 1]
         room = limit
         picks = []
-        # strictly before the cut-off: all of them; at the cut-off: streams in label order, then insertion
+        # strictly before the cut-off: all of them; at the cut-off: streams in hash order, then insertion
         for st, lo, hi in ranges:
             below = bisect_left(st.ts, cutoff, lo, hi)
             picks.append([st, lo, below])
             room -= below - lo
-        for pick in sorted(picks, key=lambda p: p[0].key):
+        for pick in sorted(picks, key=lambda p: p[0].order):
             if room <= 0:
                 break
             st, lo, below = pick
@@ -452,19 +495,19 @@ class Store:
             take = min(room, at_end - below)
             pick[2] = below + take
             room -= take
-        return [(st, list(zip(st.ts[lo:hi], st.lines[lo:hi]))) for st, lo, hi in sorted(picks, key=lambda p: p[0].key)
+        return [(st, list(zip(st.ts[lo:hi], st.lines[lo:hi]))) for st, lo, hi in sorted(picks, key=lambda p: p[0].order)
                 if lo < hi]
 
     @staticmethod
     def _iter(st, lo, hi, direction, query):
-        ts, lines, key = st.ts, st.lines, st.key
+        ts, lines, key = st.ts, st.lines, st.order
         check = query.line_ok if query.filters else None
         if direction == "forward":
             for i in range(lo, hi):
                 if check is None or check(lines[i]):
                     yield (ts[i], key, i, st)
         else:
-            # equal timestamps: streams by label string, then newest insertion first
+            # equal timestamps: streams by hash (in both directions, as Loki), then newest insertion first
             for i in range(hi - 1, lo - 1, -1):
                 if check is None or check(lines[i]):
                     yield (-ts[i], key, -i, st)
@@ -751,9 +794,10 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 64
 
 
-def make_server(host="127.0.0.1", port=23100, max_query_length="721h", max_entries=5000, verbose=False):
+def make_server(host="127.0.0.1", port=23100, max_query_length="721h", max_entries=5000, verbose=False,
+                service_name_labels=DISCOVER_SERVICE_NAME):
     srv = Server((host, port), Handler)
-    srv.store = Store()
+    srv.store = Store(service_name_labels)
     srv.faults = Faults()
     srv.max_query_length = parse_duration(max_query_length) if isinstance(max_query_length, str) else max_query_length
     srv.max_entries = max_entries
@@ -767,9 +811,12 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=23100)
     ap.add_argument("--max-query-length", default="721h", help="0 disables the check (Loki default 721h)")
     ap.add_argument("--max-entries-limit", type=int, default=5000, help="max_entries_limit_per_query (default 5000)")
+    ap.add_argument("--discover-service-name", default=",".join(DISCOVER_SERVICE_NAME),
+                    help="comma-separated labels a service_name is taken from (Loki 3's default list); '' turns it off")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
-    srv = make_server(args.host, args.port, args.max_query_length, args.max_entries_limit, args.verbose)
+    labels = [n.strip() for n in args.discover_service_name.split(",") if n.strip()]
+    srv = make_server(args.host, args.port, args.max_query_length, args.max_entries_limit, args.verbose, labels)
     sys.stderr.write("loki stand-in listening on http://%s:%d (max_query_length %s, max_entries_limit_per_query %d)\n"
                      % (args.host, srv.server_address[1], go_duration(srv.max_query_length), srv.max_entries))
     sys.stderr.flush()

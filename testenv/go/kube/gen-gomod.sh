@@ -6,7 +6,7 @@
 #   testenv/go/kube/gen-gomod.sh v1.34.4
 #
 # The list is read from the release's go.mod fetched through the Go module proxy, so nothing
-# is hand-written. go.sum is then filled for the two commands the testenv builds, so builds run
+# is hand-written. go.sum is then filled for the three commands the testenv builds (apiserver, controller-manager, scheduler), so builds run
 # with -mod=readonly and the cache key (hash of go.mod + go.sum) stays stable.
 set -euo pipefail
 version=${1:?usage: gen-gomod.sh v1.X.Y}
@@ -40,5 +40,6 @@ mapfile -t staging < <(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$mo
 } >"$here/go.mod"
 rm -f "$here/go.sum"
 (cd "$here" && GOFLAGS="-mod=mod -buildvcs=false" go list -deps \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager >/dev/null)
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler >/dev/null)
 echo "gen-gomod: wrote $here/go.mod and go.sum (${#staging[@]} staging modules at $staging_version)" >&2
