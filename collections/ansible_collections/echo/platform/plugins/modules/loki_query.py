@@ -30,6 +30,8 @@ description:
     O(dest), because reading logs changes nothing on the cluster.
 author:
   - echo.platform maintainers (@dembrane)
+requirements:
+  - google-re2 (Python binding of RE2; only to check O(line_regex) and O(line_not_regex))
 options:
   query:
     description:
@@ -76,6 +78,9 @@ options:
   line_regex:
     description:
       - Keep only lines matching every one of these RE2 regular expressions (LogQL C(|~)).
+      - Each is checked with RE2 itself (C(google-re2)) before any request, so what Loki refuses (lookaround,
+        back-references) fails early, and what Loki accepts (Unicode classes, flags in mid-pattern, quoted literals)
+        passes.
     type: list
     elements: str
     default: []

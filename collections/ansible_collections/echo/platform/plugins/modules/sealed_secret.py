@@ -83,6 +83,43 @@ options:
     type: list
     elements: str
     default: []
+  generate:
+    description:
+      - Key names whose value this module generates (random letters and digits, O(generate_length) long) when the key
+        is absent from the manifest, from O(expect_keys) and from the supplied values. A generated value is never
+        replaced by a later run; it is never returned or logged. A key that the live Secret has but the manifest lacks
+        is not generated; the run then fails on O(expect_keys) instead of silently changing the value.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
+  generate_length:
+    description:
+      - Length of each generated value (at least 16).
+    type: int
+    default: 32
+    version_added: 0.2.0
+  htpasswd:
+    description:
+      - Seal one htpasswd entry C(user:<bcrypt hash>), as nginx basic auth (C(auth-type basic), C(auth-secret-type
+        auth-file)) reads it, under O(htpasswd.key). Needs the Python library C(bcrypt).
+      - With O(fingerprint_key) the salt is derived from the fingerprint key, the Secret and the password, so the same
+        password seals the same entry and a re-run is a no-op; without it every run re-hashes and re-encrypts.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      key:
+        description: Key of the entry in the Secret.
+        type: str
+        default: auth
+      user:
+        description: User name.
+        type: str
+        required: true
+      password:
+        description: Plaintext password (from the vault).
+        type: str
+        required: true
   only_new:
     description:
       - Only add keys the manifest does not have yet; supplied values of existing keys are ignored.
@@ -230,6 +267,13 @@ unchanged:
   type: list
   elements: str
   sample: [DATABASE_URL, REDIS_URL]
+generated:
+  description: Keys whose value this run generated (see O(generate)); names only.
+  returned: always
+  type: list
+  elements: str
+  sample: [DIRECTUS_SECRET]
+  version_added: 0.2.0
 not_present:
   description: Keys listed in O(remove) that the manifest did not have.
   returned: always
@@ -261,7 +305,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._k8s.argspec import K8S_AUTH_ARG_SPEC, auth_params
-from ansible_collections.echo.platform.plugins.module_utils._sealed import crypto, service
+from ansible_collections.echo.platform.plugins.module_utils._sealed import crypto, generate as gen, service
 from ansible_collections.echo.platform.plugins.module_utils._sealed.yamlio import HAS_YAML
 
 
@@ -277,6 +321,13 @@ def argument_spec():
         remove=dict(type="list", elements="str", default=[], no_log=False),
         expect_keys=dict(type="list", elements="str", default=[], no_log=False),
         only_new=dict(type="bool", default=False),
+        generate=dict(type="list", elements="str", default=[], no_log=False),
+        generate_length=dict(type="int", default=32),
+        htpasswd=dict(type="dict", no_log=False, options=dict(
+            key=dict(type="str", default="auth", no_log=False),
+            user=dict(type="str", required=True),
+            password=dict(type="str", required=True, no_log=True),
+        )),
         reseal=dict(type="bool", default=False),
         fingerprint_key=dict(type="str", no_log=True),
         certificate=dict(type="str"),
@@ -342,7 +393,8 @@ def run(module):
         p["path"], p["namespace"], p["name"], values, pem, scope=p["scope"], remove=p["remove"],
         reseal=p["reseal"], only_new=p["only_new"], fingerprint_key=p["fingerprint_key"], secret_type=p["type"],
         template_labels=p["template_labels"], template_annotations=p["template_annotations"],
-        check_mode=module.check_mode, mode=_mode(p["mode"]), expect_keys=p["expect_keys"])
+        check_mode=module.check_mode, mode=_mode(p["mode"]), expect_keys=p["expect_keys"],
+        generate=p["generate"], generate_length=p["generate_length"], htpasswd=p["htpasswd"], on_secret=module.add_secret)
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff
@@ -358,6 +410,8 @@ def main():
         module.fail_json(msg=missing_required_lib("PyYAML"))
     if not crypto.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(crypto.CRYPTOGRAPHY_IMPORT_ERROR))
+    if module.params["htpasswd"] and not gen.HAS_BCRYPT:
+        module.fail_json(msg=missing_required_lib("bcrypt"))
     try:
         result = run(module)
     except EchoError as exc:

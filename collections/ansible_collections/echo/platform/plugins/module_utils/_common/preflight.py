@@ -32,6 +32,7 @@ LAYER_CREDENTIALS = {
            ("echo_spaces_secret_access_key", "set vault_echo_spaces_secret_access_key or export SPACES_SECRET_ACCESS_KEY")),
     "gcp": (("echo_gcp_credentials", "export GOOGLE_APPLICATION_CREDENTIALS=<service-account.json>, "
              "set echo_gcp_auth_kind=application for ADC, or provide GCP_ACCESS_TOKEN with echo_gcp_auth_kind=accesstoken"),),
+    "dns": (("echo_do_token", "set vault_echo_do_token in the environment's vault or export DIGITALOCEAN_TOKEN"),),
     "deploy": (("echo_argocd_repo_password", "set vault_echo_argocd_repo_password or export ECHO_ARGOCD_REPO_PASSWORD "
                 "(needed when echo_deploy_method=argocd)"),),
 }
@@ -186,7 +187,7 @@ def validate(settings, group_names, other_cidrs=None, layers=(), credentials=Non
 
 def layers_for_tags(run_tags, skip_tags=()):
     """The layers a run touches, from ansible_run_tags / ansible_skip_tags."""
-    all_layers = ("do", "gcp", "bootstrap", "secrets", "deploy")
+    all_layers = ("do", "gcp", "bootstrap", "secrets", "deploy", "dns")
     tags = set(run_tags or ["all"])
     if "all" in tags:
         selected = set(all_layers)

@@ -152,14 +152,19 @@ def ensure_cluster(client, p, check_mode, sleep=time.sleep):
     name = p["name"]
     cur = find_cluster(client, name)
     warnings = []
+    deleting = (cur or {}).get("status", {}).get("state") in ("deleting", "deleted")
     if p["state"] == "absent":
-        if cur is None:
+        if cur is None or deleting:
+            # a cluster already being deleted is absent as far as this run is concerned
             return {"changed": False, "cluster": {}, "diff": _diff({}, {})}
         if not check_mode:
             client.delete("/v2/kubernetes/clusters/%s" % cur["id"], "Kubernetes cluster", name)
         return {"changed": True, "cluster": {}, "diff": _diff(cluster_result(cur), {})}
     if not p.get("node_pools"):
         raise DoError(failed_to("create", "Kubernetes cluster", name, "node_pools needs at least one pool"))
+    if deleting:
+        raise DoError(failed_to("create", "Kubernetes cluster", name, "a cluster of this name is still being deleted; "
+                                "run again once the deletion has finished"))
     changed = False
     before = cluster_result(cur)
     if cur is None:

@@ -6,11 +6,12 @@
 Private to the echo.platform collection. No network, no AnsibleModule; the clock is passed in.
 
 Loki facts this relies on (see DESIGN.md): ``query_range`` takes ``start`` inclusive and ``end``
-exclusive, ``limit`` counts entries across all streams, entries are ordered by timestamp and, for
-equal timestamps, by the stream's label string and then by insertion order; Loki drops an entry
-whose stream, timestamp and line equal an existing entry's. So (timestamp, stream labels, line)
-identifies an entry, and restarting a page at the last timestamp and dropping the keys already
-seen at that timestamp neither loses nor repeats an entry.
+exclusive, ``limit`` counts entries across all streams, entries are ordered by timestamp (equal
+timestamps: Loki 3 goes by stream hash, which it does not promise, so nothing here depends on it);
+Loki drops an entry whose stream, timestamp and line equal an existing entry's. So (timestamp,
+stream labels, line) identifies an entry, and restarting a page at the last timestamp and dropping
+the keys already seen at that timestamp neither loses nor repeats an entry. Regular expressions are
+checked with RE2 (the ``google-re2`` binding), the engine family Loki's Go regexp belongs to.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ import datetime
 import re
 
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import ValidationError
+
+try:
+    import re2  # google-re2: RE2 itself, as Loki's Go regexp (Python's re accepts and refuses other things)
+    HAS_RE2 = True
+except ImportError:  # pragma: no cover - requirements.txt installs it
+    re2 = None
+    HAS_RE2 = False
 
 NS_PER_SECOND = 1000000000
 _UNIT_NS = {
@@ -132,12 +140,27 @@ def build_line_filters(contains=None, not_contains=None, regex=None, not_regex=N
             values = [values]
         for value in values:
             if op in ("|~", "!~"):
-                try:
-                    re.compile(value)
-                except re.error as exc:
-                    raise ValidationError("Invalid line regex %r: %s" % (value, exc))
+                check_regex(value, "line regex")
             parts.append("%s %s" % (op, logql_string(value)))
     return " ".join(parts)
+
+
+def check_regex(value, what="regex"):
+    """Refuse what Loki refuses: ``value`` must compile as RE2 (no lookaround, no back-references;
+    ``\\pL``, ``(?i)`` mid-pattern and ``\\Q..\\E`` are fine)."""
+    if not HAS_RE2:
+        raise ValidationError("Checking the %s %r needs the google-re2 Python package on the control node "
+                              "(pip install google-re2; requirements.txt pins it)" % (what, value))
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print the parse error on stderr too
+    try:
+        re2.compile(value, options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValidationError("Invalid %s %r: not an RE2 regular expression, which Loki uses (%s)" % (what, value, reason))
+    return value
 
 
 def build_query(selector, line_filters=""):
@@ -305,9 +328,14 @@ class PageMerger:
 
     Use: ``params = m.next_request()`` (None when done), fetch it, ``new = m.accept(entries)``.
     After each page the next request restarts at the last timestamp seen; entries at that
-    timestamp already emitted are dropped by (timestamp, labels, line). A full page that brings
+    timestamp already seen are dropped by (timestamp, labels, line). A full page that brings
     nothing new (more entries share one timestamp than one page holds) sets ``stuck_at``: the
     caller must resolve that timestamp with ``resolve_tie`` (for example one query per stream).
+
+    Which streams' entries a page cut at a crowded timestamp holds is Loki's business (Loki 3
+    orders equal timestamps by stream hash, and promises no order at all), so the entries at the
+    last timestamp of a full page are held back until that timestamp is complete, and every
+    timestamp is emitted in this module's own order: stream label string, then stream order.
     """
 
     def __init__(self, start_ns, end_ns, limit):
@@ -317,6 +345,7 @@ class PageMerger:
         self.end = end_ns
         self.limit = limit
         self.seen_at_cursor = set()
+        self.held = []  # entries at ``cursor`` not emitted yet (the timestamp may go on)
         self.done = start_ns >= end_ns
         self.stuck_at = None
         self.pages = 0
@@ -326,10 +355,15 @@ class PageMerger:
             return None
         return {"start": self.cursor, "end": self.end, "limit": self.limit, "direction": "forward"}
 
+    def _flush(self, out):
+        out.extend(sorted(self.held, key=lambda e: e[1]))  # stable: a stream keeps its own order
+        self.held = []
+
     def accept(self, entries):
-        """Feed one page (flattened, forward order); returns the entries not emitted before."""
+        """Feed one page (flattened, forward order); returns the entries ready to emit, in order."""
         self.pages += 1
-        fresh = []
+        out = []
+        new = 0
         for entry in entries:
             ts = entry[0]
             if ts < self.cursor or ts >= self.end:
@@ -339,20 +373,23 @@ class PageMerger:
                 if key in self.seen_at_cursor:
                     continue
             else:
+                self._flush(out)
                 self.cursor = ts
                 self.seen_at_cursor = set()
             self.seen_at_cursor.add(key)
-            fresh.append(entry)
+            self.held.append(entry)
+            new += 1
         if len(entries) < self.limit:
             self.done = True
-        elif not fresh:
+            self._flush(out)
+        elif not new:
             self.stuck_at = self.cursor
-        return fresh
+        return out
 
     def resolve_tie(self, entries_at_ts):
-        """Every entry at ``stuck_at`` (Loki order); returns the ones not emitted yet, moves past it."""
+        """Every entry at ``stuck_at``; returns what is ready to emit (that whole timestamp), moves past it."""
         ts0 = self.stuck_at
-        fresh = []
+        out = []
         for entry in entries_at_ts:
             if entry[0] != ts0:
                 continue
@@ -360,13 +397,14 @@ class PageMerger:
             if key in self.seen_at_cursor:
                 continue
             self.seen_at_cursor.add(key)
-            fresh.append(entry)
+            self.held.append(entry)
+        self._flush(out)
         self.stuck_at = None
         self.cursor = ts0 + 1
         self.seen_at_cursor = set()
         if self.cursor >= self.end:
             self.done = True
-        return fresh
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

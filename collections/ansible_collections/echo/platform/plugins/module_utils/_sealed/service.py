@@ -12,7 +12,7 @@ import os
 
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import (
     EchoError, SealedSecretsError, ValidationError, failed_to)
-from ansible_collections.echo.platform.plugins.module_utils._sealed import crypto, manifest as mf
+from ansible_collections.echo.platform.plugins.module_utils._sealed import crypto, generate as gen, manifest as mf
 from ansible_collections.echo.platform.plugins.module_utils._sealed.envfile import parse_env, valid_key
 from ansible_collections.echo.platform.plugins.module_utils._sealed.yamlio import (
     atomic_write, dump_yaml, load_manifest_file)
@@ -53,12 +53,33 @@ def fetch_certificate(client, namespace, service, port):
 
 def seal_manifest(path, namespace, name, values, certificate_pem, scope="strict", remove=(), reseal=False,
                   only_new=False, fingerprint_key=None, secret_type=None, template_labels=None,
-                  template_annotations=None, check_mode=False, mode=0o644, random_bytes=os.urandom, expect_keys=()):
-    """Merge ``values`` into the manifest at ``path``; returns a result dict (no values in it)."""
+                  template_annotations=None, check_mode=False, mode=0o644, random_bytes=os.urandom, expect_keys=(),
+                  generate=(), generate_length=32, htpasswd=None, on_secret=None):
+    """Merge ``values`` into the manifest at ``path``; returns a result dict (no values in it).
+
+    ``generate``: keys made here (random, ``generate_length`` letters and digits) only when neither the
+    manifest, ``expect_keys`` (the live Secret) nor ``values`` has them. ``htpasswd``: dict(key, user,
+    password) sealed as one ``user:<bcrypt>`` line. ``on_secret(value)`` is told every value made here.
+    """
     existing = load_manifest_file(path)
     if existing is not None:
         mf.validate_manifest(existing, namespace, name, source=path)
     public_key, cert_info = crypto.load_certificate(certificate_pem)
+    values = dict(values or {})
+    sealed_keys = list(((existing or {}).get("spec") or {}).get("encryptedData") or {})
+    if htpasswd:
+        hkey = htpasswd.get("key") or "auth"
+        if hkey in values:
+            raise ValidationError("htpasswd.key %s is also given in values; choose one" % hkey)
+        values[hkey] = gen.htpasswd_line(htpasswd.get("user") or "", htpasswd.get("password") or "", fingerprint_key,
+                                         namespace, name, random_bytes=random_bytes)
+        if on_secret:
+            on_secret(values[hkey])
+    generated = gen.plan_generated(generate, sealed_keys, expect_keys, list(values) + list(remove or ()))
+    for key in generated:
+        values[key] = gen.random_secret(generate_length, random_bytes=random_bytes)
+        if on_secret:
+            on_secret(values[key])
 
     def seal(label, value):
         return crypto.encrypt_value(public_key, label, value, random_bytes=random_bytes)
@@ -87,6 +108,7 @@ def seal_manifest(path, namespace, name, values, certificate_pem, scope="strict"
         removed=plan["removed"],
         unchanged=plan["unchanged"],
         not_present=plan["absent_removals"],
+        generated=generated,
         key_names=plan["keys"],
         scope=scope,
         certificate=dict(sha256=cert_info["sha256"], not_after=cert_info["not_after"]),

@@ -56,12 +56,13 @@ def test_hostnames():
 
 
 @pytest.mark.parametrize("run,skip,expected", [
-    (["all"], [], ["bootstrap", "deploy", "do", "gcp", "secrets"]),
+    (["all"], [], ["bootstrap", "deploy", "dns", "do", "gcp", "secrets"]),
+    (["dns"], [], ["dns"]),
     (["do"], [], ["do"]),
     (["provision"], [], ["do", "gcp"]),
     (["preflight"], [], []),
-    (["all"], ["gcp", "deploy"], ["bootstrap", "do", "secrets"]),
-    (["all"], ["provision"], ["bootstrap", "deploy", "secrets"]),
+    (["all"], ["gcp", "deploy"], ["bootstrap", "dns", "do", "secrets"]),
+    (["all"], ["provision"], ["bootstrap", "deploy", "dns", "secrets"]),
 ])
 def test_layers_for_tags(run, skip, expected):
     assert layers_for_tags(run, skip) == expected

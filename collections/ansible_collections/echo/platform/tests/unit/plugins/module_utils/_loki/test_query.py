@@ -212,3 +212,37 @@ def test_guess_level_and_csv_row():
     assert q.guess_level("transcript_error count=0") == ""
     row = q.csv_row((1, "k", "hello", {"component": "api", "pod": "echo-dev/echo-api-1", "container": "api-server"}))
     assert row == ["1970-01-01T00:00:00.000000001Z", "api", "echo-api-1", "api-server", "", "hello"]
+
+
+@pytest.mark.parametrize("pattern", [r"\pL+", r"status=5\d\d(?i)error", r"\Qa.b*c\E", r"(?i)warn|err", r"[[:alpha:]]"])
+def test_line_regex_accepts_what_loki_accepts(pattern):
+    assert q.build_line_filters(regex=[pattern]) == "|~ %s" % q.logql_string(pattern)
+
+
+@pytest.mark.parametrize("pattern", [r"foo(?=bar)", r"(?<!x)y", r"(a)\1", r"(?P<n>a)(?P=n)", r"a{2,1}"])
+def test_line_regex_refuses_what_loki_refuses(pattern):
+    with pytest.raises(ValidationError, match="not an RE2 regular expression"):
+        q.build_line_filters(not_regex=[pattern])
+
+
+class HashOrderLoki(FakeLoki):
+    """Equal timestamps in an order that is not the label order (as Loki 3's stream hash order is not)."""
+
+    def __init__(self, entries, rank):
+        super().__init__(entries)
+        self.entries = sorted(entries, key=lambda e: (e[0], rank[e[1]]))
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 7, 30])
+def test_pagination_output_order_does_not_depend_on_the_server_tie_order(limit):
+    streams = ['{s="a"}', '{s="b"}', '{s="c"}']
+    entries = [(t, streams[t % 3], "x%d" % t) for t in range(10)]
+    for i in range(8):  # a crowd across every stream, same lines
+        for key in streams:
+            entries.append((20, key, "crowd %d" % i))
+    entries.append((21, streams[0], "after"))
+    labels_order = sorted(entries, key=lambda e: (e[0], e[1]))  # stable: per-stream push order kept
+    for rank in ({'{s="a"}': 2, '{s="b"}': 0, '{s="c"}': 1}, {'{s="a"}': 1, '{s="b"}': 2, '{s="c"}': 0}):
+        loki = HashOrderLoki(entries, rank)
+        out, _m = run_merger(loki, 0, 100, limit)
+        assert [(e[0], e[1], e[2]) for e in out] == labels_order
