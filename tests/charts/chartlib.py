@@ -8,9 +8,12 @@ $ECHO_CACHE_DIR/bin (default ~/.cache/echo-platform/bin), which is searched firs
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -38,10 +41,40 @@ def run_helm(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return proc
 
 
+def _ansible_var(env: str, var: str):
+    """The templated value of an inventory variable of one environment (what the playbooks see)."""
+    ansible = str(REPO / ".venv" / "bin" / "ansible")
+    proc = subprocess.run(
+        [ansible, "localhost", "-i", f"inventories/{env}", "-m", "ansible.builtin.debug", "-a", f"var={var}"],
+        capture_output=True, text=True, cwd=REPO, check=False, timeout=300,
+        env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                 ANSIBLE_STDOUT_CALLBACK="json"))
+    if proc.returncode != 0:
+        raise AssertionError(f"reading {var} of inventories/{env} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    out = json.loads(proc.stdout)
+    return out["plays"][0]["tasks"][0]["hosts"]["localhost"][var]
+
+
+@functools.lru_cache(maxsize=None)
+def _inventory_values_all() -> dict:
+    with ThreadPoolExecutor(max_workers=len(ENVS)) as pool:
+        return dict(zip(ENVS, pool.map(lambda e: _ansible_var(e, "echo_chart_values"), ENVS)))
+
+
+@functools.lru_cache(maxsize=None)
+def inventory_values_file(chart: str, env: str) -> str:
+    """A values file holding what the inventory gives ``chart`` in ``env`` (the Application's helm valuesObject)."""
+    values = _inventory_values_all()[env][chart]
+    handle = tempfile.NamedTemporaryFile("w", prefix=f"inventory-{chart}-{env}-", suffix=".yaml", delete=False)
+    with handle:
+        yaml.safe_dump(values, handle)
+    return handle.name
+
+
 def value_args(chart: str, env: str | None, extra: tuple[str, ...] = ()) -> list[str]:
     args = ["-f", f"charts/{chart}/values.yaml"]
     if env:
-        args += ["-f", f"charts/{chart}/values-{env}.yaml"]
+        args += ["-f", f"charts/{chart}/values-{env}.yaml", "-f", inventory_values_file(chart, env)]
     for f in extra:
         args += ["-f", f]
     return args

@@ -48,6 +48,6 @@ def test_env_values_files_exist_with_expected_names(chart):
 @pytest.mark.parametrize("chart", chart_tools.CHARTS)
 def test_chart_metadata(chart):
     meta = yaml.safe_load((REPO / "charts" / chart / "Chart.yaml").read_text())
-    assert meta["apiVersion"] == "v2" and meta["version"] == "1.0.0" and meta["kubeVersion"] == ">=1.30.0-0"
+    assert meta["apiVersion"] == "v2" and meta["version"] == "1.1.0" and meta["kubeVersion"] == ">=1.30.0-0"
     assert "artifacthub.io/changes" in meta["annotations"]
     assert "dependencies" not in meta, "no remote chart dependencies (no Helm repositories here)"

@@ -134,7 +134,7 @@ def test_scrape_jobs(env):
     assert "ingress-nginx-pods" not in jobs
     for name in ("kube-state-metrics", "node-exporter", "promtail", "prometheus", "alertmanager", "grafana"):
         assert name in jobs
-    assert ("loki" in jobs) == (env != "local")
+    assert "loki" in jobs
     box = jobs["blackbox_http"]
     assert {t["targets"][0] for t in box["static_configs"]} == PROBE_HOSTS[env]
     # no workload of this chart asks the annotation job for a (duplicate) scrape
@@ -209,9 +209,14 @@ def test_loki_disabled_removes_datasource_and_job():
     assert "loki" not in {j["job_name"] for j in cfg["scrape_configs"]}
 
 
-def test_local_uses_the_testenv_loki_stand_in():
+def test_local_deploys_loki_as_production_does():
+    # the rehearsal runs what production runs: the chart's own Loki, whose pod testenv's Loki stand-in plays
+    # (testenv/components/26-kwok matches it by namespace, app.kubernetes.io/name and instance)
     docs = render("monitoring", "local")
-    assert not find(docs, "Deployment", "loki") and not find(docs, "Service", "loki") and not find(docs, "ConfigMap", "loki-config")
+    loki = find(docs, "Deployment", "loki")
+    assert loki and find(docs, "Service", "loki") and find(docs, "ConfigMap", "loki-config")
+    labels = loki[0]["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == "loki" and labels["app.kubernetes.io/instance"] == "monitoring"
     ds = yaml.safe_load(cm_data(docs, "grafana-provisioning")["datasources.yaml"])["datasources"]
     assert "loki" in [d["uid"] for d in ds]
     assert find(docs, "DaemonSet", "promtail")
@@ -284,7 +289,7 @@ def test_promtail_job_follows_loki():
 def test_storage_rbac_and_accounts(env):
     docs = render("monitoring", env)
     pvcs = {p["metadata"]["name"] for p in find(docs, "PersistentVolumeClaim")}
-    assert pvcs == {"prometheus-data", "grafana-data"} | ({"loki-data"} if env != "local" else set())
+    assert pvcs == {"prometheus-data", "grafana-data", "loki-data"}
     for p in find(docs, "PersistentVolumeClaim"):
         assert p["spec"]["storageClassName"] == "do-block-storage" and p["spec"]["accessModes"] == ["ReadWriteOnce"]
     sas = {s["metadata"]["name"] for s in find(docs, "ServiceAccount")}

@@ -9,36 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import subprocess
 
-import pytest
 import requests
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
+from _testenv import REPO, STATE, require_env  # pylint: disable=import-error
+
 KUBECONFIG = STATE / "kubeconfig"
 DO_TOKEN = "rehearsal-do-token"  # the local inventory's emulator token, not a credential
 REGISTRY = "dbr-cr"
 
 
-def testenv_env() -> dict[str, str]:
-    env: dict[str, str] = {}
-    for f in sorted((STATE / "env.d").glob("*.env")):
-        for line in f.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                key, _, value = line.partition("=")
-                env[key.strip()] = value.strip()
-    return env
-
-
 def require_testenv() -> dict[str, str]:
-    env = testenv_env()
-    missing = [k for k in ("TESTENV_CHART_REPO_URL", "DO_API_URL") if k not in env]
-    if missing or not KUBECONFIG.is_file():
-        pytest.fail("the rehearsal environment is not up (missing %s in %s/env.d or no kubeconfig); run "
-                    "`testenv/bin/testenv up`" % (", ".join(missing) or "kubeconfig", STATE))
-    return env
+    return require_env("TESTENV_CHART_REPO_URL", "DO_API_URL")
 
 
 def seed_registry(do_url: str, tags: dict[str, tuple[str, int]]) -> None:
@@ -53,7 +36,7 @@ def seed_registry(do_url: str, tags: dict[str, tuple[str, int]]) -> None:
 
 
 def run_playbook(name: str, *extra: str, check: bool = False, diff: bool = False, json_output: bool = True,
-                 verbose: bool = False) -> tuple[int, dict | None, str]:
+                 verbose: bool = False, tags: str | None = None) -> tuple[int, dict | None, str]:
     """Run playbooks/<name> on the local inventory; returns (rc, parsed JSON or None, raw output)."""
     cmd = [str(REPO / ".venv/bin/ansible-playbook"), "playbooks/" + name, "-i", "inventories/local",
            "-e", "echo_kube_context=", "-e", "echo_state_dir=%s" % STATE]
@@ -65,6 +48,8 @@ def run_playbook(name: str, *extra: str, check: bool = False, diff: bool = False
         cmd.append("--diff")
     if verbose:
         cmd.append("-vv")
+    if tags:
+        cmd += ["--tags", tags]
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_NOCOLOR="1", PATH=str(REPO / ".venv/bin") + os.pathsep + os.environ.get("PATH", ""))
     if json_output:

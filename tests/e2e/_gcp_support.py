@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import urllib.request
 
-import pytest
-
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
+from _testenv import require_env  # pylint: disable=import-error
 
 
 def gcp_env():
-    path = STATE / "env.d" / "gcp.env"
-    if not path.is_file():
-        pytest.fail("the GCP emulator is not up (%s missing); run `testenv/bin/testenv up`" % path)
-    env = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
-    return env
+    return require_env("ECHO_GCP_EMULATOR_URL", files=("env.d/gcp.env",))
 
 
 def control(env, path, body=None):

@@ -10,30 +10,13 @@ import subprocess
 import time
 import uuid
 
-import pytest
+from _testenv import REPO, require_env  # pylint: disable=import-error
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
 VENV_BIN = REPO / ".venv" / "bin"
 
 
-def read_testenv_env():
-    env = {}
-    for f in sorted((STATE / "env.d").glob("*.env")):
-        for line in f.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                key, _, value = line.partition("=")
-                env[key.strip()] = value.strip()
-    return env
-
-
 def require_testenv():
-    env = read_testenv_env()
-    missing = [k for k in ("KUBECONFIG", "SEALED_SECRETS_CONTROLLER_NAME") if k not in env]
-    if missing:
-        pytest.fail("the rehearsal environment is not up (%s missing from %s/env.d); run `testenv/bin/testenv up`"
-                    % (", ".join(missing), STATE))
-    return env
+    return require_env("KUBECONFIG", "SEALED_SECRETS_CONTROLLER_NAME", files=())
 
 
 def canary():

@@ -5,6 +5,8 @@ import importlib.util
 import os
 import pathlib
 
+import pytest
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
 
@@ -17,6 +19,16 @@ def read_env():
             if "=" in line and not line.lstrip().startswith("#"):
                 k, _, v = line.partition("=")
                 env[k.strip()] = v.strip()
+    return env
+
+
+def require_env(*keys, files=("kubeconfig",)):
+    """read_env(), failing the test (never skipping it) when a fact or a state file is missing."""
+    env = read_env()
+    missing = [k for k in keys if k not in env] + [f for f in files if not (STATE / f).is_file()]
+    if missing:
+        pytest.fail("the rehearsal environment is not up (%s missing in %s); run `testenv/bin/testenv up`"
+                    % (", ".join(missing), STATE))
     return env
 
 

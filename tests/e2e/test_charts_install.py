@@ -1,6 +1,7 @@
 """Server-side validation of charts/echo and charts/monitoring against the rehearsal API server.
 
-Every environment's render (and every ci/*-values.yaml toggle) goes through
+Every environment's render, with the value files and inventory values its Application carries (as
+playbooks/render.yml gives them), and every ci/*-values.yaml toggle on top of dev's, goes through
 `kubectl apply --dry-run=server --validate=strict`: the real kube-apiserver of testenv checks the
 schema of every object, admission and defaulting, without persisting anything. Namespaced objects go
 into throw-away namespaces created (and deleted) by this module; cluster-scoped ones (PriorityClass,
@@ -19,9 +20,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
+from _testenv import REPO, STATE  # pylint: disable=import-error
 
-REPO = Path(__file__).resolve().parents[2]
-STATE = Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
 KUBECONFIG = STATE / "kubeconfig"
 ENVS = ("dev", "testing", "prod", "local")
 TAG = "0123456789abcdef0123456789abcdef01234567"
@@ -66,9 +67,32 @@ def cluster():
         kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
-def render(chart: str, env: str, namespace: str, extra: tuple[str, ...] = ()) -> str:
-    args = [_bin("helm"), "template", chart, f"charts/{chart}", "-n", namespace,
-            "-f", f"charts/{chart}/values.yaml", "-f", f"charts/{chart}/values-{env}.yaml"]
+_SOURCES: dict[str, Path] = {}
+
+
+def application_source(env: str, tmp_root: Path) -> Path:
+    """The value files and inventory values (helm valuesObject) the environment's Applications carry, as
+    playbooks/render.yml writes them (one run per environment)."""
+    if env not in _SOURCES:
+        out = tmp_root / f"source-{env}"
+        proc = subprocess.run([_bin("ansible-playbook"), "playbooks/render.yml", "-i", f"inventories/{env}",
+                               "-e", f"echo_render_dir={out}"], capture_output=True, text=True, cwd=REPO, check=False,
+                              env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg")))
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+        _SOURCES[env] = out
+    return _SOURCES[env]
+
+
+def render(chart: str, env: str, namespace: str, extra: tuple[str, ...], tmp_root: Path) -> str:
+    """helm template with what the Application lists (value files, then the inventory values), plus the
+    ci/ toggle files of the case last."""
+    source = yaml.safe_load((application_source(env, tmp_root) / f"{chart}-source.yaml").read_text())
+    inventory_values = tmp_root / f"values-object-{chart}-{env}.yaml"
+    inventory_values.write_text(yaml.safe_dump(source["valuesObject"]))
+    args = [_bin("helm"), "template", chart, f"charts/{chart}", "-n", namespace]
+    for f in source["valueFiles"]:
+        args += ["-f", os.path.normpath(f"charts/{chart}/{f}")]
+    args += ["-f", str(inventory_values)]
     for f in extra:
         args += ["-f", f]
     if chart == "echo":
@@ -94,9 +118,9 @@ def _cases():
 
 @pytest.mark.parametrize(("chart", "env", "extra"), _cases(),
                          ids=lambda v: (Path(v[0]).stem if v else "base") if isinstance(v, tuple) else str(v))
-def test_render_installs_server_side(cluster, chart, env, extra):
+def test_render_installs_server_side(cluster, chart, env, extra, tmp_path_factory):
     ns = cluster(f"{chart[:4]}-{env}" if not extra else f"{chart[:4]}-{Path(extra[0]).stem.removesuffix('-values')}")
-    manifest = render(chart, env, ns, extra)
+    manifest = render(chart, env, ns, extra, tmp_path_factory.getbasetemp())
     out = dry_run_apply(manifest, ns)
     expected = sum(1 for line in manifest.splitlines() if line.startswith("kind: "))
     applied = [line for line in out.splitlines() if "(server dry run)" in line]

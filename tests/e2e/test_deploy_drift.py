@@ -82,3 +82,64 @@ def test_run_without_drift_changes_nothing(argocd_apps):
     assert rc == 0, raw[-4000:]
     assert fact(out, "argocd_apps_result")["drift"] == []
     assert out["stats"]["localhost"]["changed"] == 0
+
+
+# ---- cut-over: Applications another repository manages ------------------------------------------
+OLD_REPO = "https://github.com/dembrane/echo-gitops.git"  # the repository this one replaces (reference 3)
+
+
+def live_app(name: str) -> dict:
+    return json.loads(kubectl("-n", "argocd", "get", "applications.argoproj.io", name, "-o", "json").stdout)
+
+
+def make_foreign(name: str) -> None:
+    """Make the live Application look hand-applied from the old repository (no label of ours)."""
+    patch = [
+        {"op": "remove", "path": "/metadata/labels/app.kubernetes.io~1managed-by"},
+        {"op": "replace", "path": "/spec/source/repoURL", "value": OLD_REPO},
+        {"op": "replace", "path": "/spec/source/path", "value": "helm/monitoring"},
+    ]
+    kubectl("-n", "argocd", "patch", "applications.argoproj.io", name, "--type", "json", "-p", json.dumps(patch))
+
+
+def test_foreign_application_shows_the_adoption_plan_in_check_mode(argocd_apps):
+    make_foreign(APP)
+    rc, out, raw = run_playbook("deploy.yml", "echo_deploy_method=argocd", check=True, tags="argocd_apps")
+    assert rc == 0, raw[-4000:]
+    plan = task_results(out, "Show the adoption plan")[0]["results"]
+    assert [r["item"]["application"] for r in plan] == [APP]
+    lines = "\n".join(plan[0]["msg"])
+    assert "repoURL: %s -> " % OLD_REPO in lines and "path: helm/monitoring -> charts/monitoring" in lines
+    assert "echo_argocd_adopt=true" in lines
+    assert live_app(APP)["spec"]["source"]["repoURL"] == OLD_REPO  # check mode changed nothing
+
+
+def test_foreign_application_is_not_taken_over_without_consent(argocd_apps):
+    if "app.kubernetes.io/managed-by" in live_app(APP)["metadata"].get("labels", {}):
+        make_foreign(APP)
+    rc, out, raw = run_playbook("deploy.yml", "echo_deploy_method=argocd", tags="argocd_apps")
+    assert rc != 0
+    failed = task_results(out, "Refuse to take over Applications another tool manages")[0]
+    assert APP in failed["msg"] and OLD_REPO in failed["msg"] and "-e echo_argocd_adopt=true" in failed["msg"]
+    assert not task_results(out, "Apply the Applications") or \
+        all(r.get("skipped") for r in task_results(out, "Apply the Applications")[0].get("results", []))
+    live = live_app(APP)
+    assert live["spec"]["source"]["repoURL"] == OLD_REPO
+    assert "app.kubernetes.io/managed-by" not in live["metadata"].get("labels", {})
+
+
+def test_adoption_when_allowed_repoints_and_labels(argocd_apps):
+    if "app.kubernetes.io/managed-by" in live_app(APP)["metadata"].get("labels", {}):
+        make_foreign(APP)
+    rc, out, raw = run_playbook("deploy.yml", "echo_deploy_method=argocd", "echo_argocd_adopt=true",
+                                tags="argocd_apps")
+    assert rc == 0, raw[-4000:]
+    assert fact(out, "argocd_apps_result")["adopted"] == [APP]
+    live = live_app(APP)
+    assert live["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "echo-platform-ansible"
+    assert live["spec"]["source"]["repoURL"] != OLD_REPO
+    assert live["spec"]["source"]["path"] == "charts/monitoring"
+    # adopted: the next run without the flag is quiet again
+    rc, out, raw = run_playbook("deploy.yml", "echo_deploy_method=argocd", tags="argocd_apps")
+    assert rc == 0, raw[-4000:]
+    assert fact(out, "__argocd_apps_foreign") == []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import secrets
 import subprocess
 import sys
@@ -17,9 +16,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+from _testenv import REPO, STATE  # pylint: disable=import-error
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
 sys.path.insert(0, str(REPO / "collections"))
 
 

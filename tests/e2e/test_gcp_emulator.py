@@ -83,7 +83,7 @@ def test_set_iam_policy_with_a_stale_etag_is_aborted(env, session):
     ok = session.post(url + ":setIamPolicy", json={"policy": first})
     assert ok.status_code == 200 and ok.json()["etag"] != first["etag"]
     stale = session.post(url + ":setIamPolicy", json={"policy": first})
-    assert stale.status_code == 409
+    assert stale.status_code == 409 and stale.json()["error"]["status"] == "ABORTED"
 
 
 def test_fault_injection_answers_429_with_retry_after(env, session):
@@ -100,6 +100,11 @@ def test_vertex_endpoint_long_running_operation_on_the_regional_host(env, sessio
     op = session.post(base + "projects/%s/locations/europe-west4/endpoints" % project,
                       params={"endpointId": "e2e-endpoint"}, json={"displayName": "e2e"}).json()
     assert op["done"] is False
+    # not readable before its operation is done; a second create conflicts as ALREADY_EXISTS
+    assert session.get(base + "projects/%s/locations/europe-west4/endpoints/e2e-endpoint" % project).status_code == 404
+    again = session.post(base + "projects/%s/locations/europe-west4/endpoints" % project,
+                         params={"endpointId": "e2e-endpoint"}, json={"displayName": "e2e"})
+    assert again.status_code == 409 and again.json()["error"]["status"] == "ALREADY_EXISTS"
     for _ in range(5):
         op = session.get(base + op["name"]).json()
         if op.get("done"):
@@ -108,3 +113,23 @@ def test_vertex_endpoint_long_running_operation_on_the_regional_host(env, sessio
     got = session.get(base + "projects/%s/locations/europe-west4/endpoints/e2e-endpoint" % project)
     assert got.status_code == 200
     assert session.delete(base + "projects/%s/locations/europe-west4/endpoints/e2e-endpoint" % project).ok
+
+
+def test_a_failed_operation_creates_nothing(env, session):
+    project = "e2e-" + uuid.uuid4().hex[:8]
+    base = "https://europe-west4-aiplatform.googleapis.com/v1/"
+    control(env, "/_emulator/lro", {"method": "aiplatform.projects.locations.endpoints.create", "polls": 3,
+                                    "fail": {"status": "RESOURCE_EXHAUSTED", "message": "e2e quota"}})
+    op = session.post(base + "projects/%s/locations/europe-west4/endpoints" % project,
+                      params={"endpointId": "e2e-fail"}, json={"displayName": "e2e"}).json()
+    polls = 0
+    while not op.get("done"):
+        op = session.get(base + op["name"]).json()
+        polls += 1
+        assert polls <= 5
+    assert polls == 3 and op["error"]["code"] == 8 and "response" not in op
+    assert session.get(base + "projects/%s/locations/europe-west4/endpoints/e2e-fail" % project).status_code == 404
+
+
+def test_no_response_left_the_discovery_documents(env):
+    assert [v for v in _violations(env) if v.get("response")] == []

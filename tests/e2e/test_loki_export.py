@@ -4,7 +4,8 @@ Needs `testenv/bin/testenv up` (component 60-loki; the service-proxy case also n
 One data set of 200 000 entries over 3 days is pushed once into a namespace unique to this run:
 5 000 entries share one timestamp across 8 streams (with identical lines in every stream), entries
 sit on and next to the 13h window boundaries, and exact duplicates are pushed again (Loki keeps one).
-Every export must contain exactly the expected entries, once each, in Loki's order.
+Every export must contain exactly the expected entries, once each, in the export's order (timestamp,
+stream label string, push order); the stand-in returns equal timestamps in stream-hash order, as Loki 3.
 The module runs as a real Ansible module process (args file), in check mode where noted.
 """
 

@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 
 import pytest
+import xxhash
 
 from _testenv import STATE, read_env
 
@@ -59,6 +60,14 @@ def entries(doc):
     return out
 
 
+def stream_hash(labels):
+    """Loki 3's tie order between streams: Prometheus labels.Hash() (xxhash64 of name 0xff value 0xff...)."""
+    h = xxhash.xxh64()
+    for name in sorted(labels):
+        h.update(name.encode() + b"\xff" + labels[name].encode() + b"\xff")
+    return h.intdigest()
+
+
 def qr(url, query, start, end, **kw):
     return get(url, "/loki/api/v1/query_range", query=query, start=str(start), end=str(end), **kw)
 
@@ -69,7 +78,12 @@ def test_ready_labels_series(url, ns):
     status, doc = get(url, "/loki/api/v1/labels")
     assert status == 200 and {"namespace", "c"} <= set(doc["data"])
     status, doc = get(url, "/loki/api/v1/series", **{"match[]": '{namespace="%s"}' % ns, "start": T0, "end": T0 + 1})
-    assert doc["data"] == [{"namespace": ns, "c": "a"}]
+    # Loki 3 adds service_name (no app/container/... label here, so "unknown_service")
+    assert doc["data"] == [{"namespace": ns, "c": "a", "service_name": "unknown_service"}]
+    push(url, [{"stream": {"namespace": ns, "app": "echo", "c": "b"}, "values": [[str(T0), "x"]]}])
+    status, doc = get(url, "/loki/api/v1/series", **{"match[]": '{namespace="%s", app!=""}' % ns, "start": T0,
+                                                     "end": T0 + 1})
+    assert status == 200 and doc["data"] == [{"namespace": ns, "app": "echo", "c": "b", "service_name": "echo"}]
 
 
 def test_start_inclusive_end_exclusive_limit_across_streams_and_default_backward(url, ns):
@@ -78,10 +92,14 @@ def test_start_inclusive_end_exclusive_limit_across_streams_and_default_backward
     sel = '{namespace="%s"}' % ns
     _, doc = qr(url, sel, T0 + 1, T0 + 3, direction="forward")
     assert sorted(entries(doc)) == [(T0 + 1, "a", "a1"), (T0 + 1, "b", "b1"), (T0 + 2, "a", "a2"), (T0 + 2, "b", "b2")]
+    # ties: the stream with the lower hash first, in both directions (Loki 3), not the label order
+    first = min("ab", key=lambda c: stream_hash({"namespace": ns, "c": c, "service_name": "unknown_service"}))
+    other = "b" if first == "a" else "a"
     _, doc = qr(url, sel, T0, T0 + 5, limit="3", direction="forward")
-    assert sorted(entries(doc)) == [(T0, "a", "a0"), (T0, "b", "b0"), (T0 + 1, "a", "a1")]  # ties: label order
+    assert sorted(entries(doc)) == sorted([(T0, "a", "a0"), (T0, "b", "b0"), (T0 + 1, first, first + "1")])
     _, doc = qr(url, sel, T0, T0 + 5, limit="3")  # default direction backward
-    assert sorted(entries(doc)) == [(T0 + 3, "a", "a3"), (T0 + 4, "a", "a4"), (T0 + 4, "b", "b4")]
+    assert sorted(entries(doc)) == sorted([(T0 + 4, "a", "a4"), (T0 + 4, "b", "b4"), (T0 + 3, first, first + "3")])
+    assert other != first
 
 
 def test_identical_entry_in_same_stream_is_kept_once_other_streams_keep_theirs(url, ns):
@@ -90,7 +108,8 @@ def test_identical_entry_in_same_stream_is_kept_once_other_streams_keep_theirs(u
                {"stream": {"namespace": ns, "c": "b"}, "values": values[:1]}])
     push(url, [{"stream": {"namespace": ns, "c": "a"}, "values": values[:1]}])
     _, doc = qr(url, '{namespace="%s"}' % ns, T0, T0 + 1, direction="forward")
-    assert entries(doc) == [(T0, "a", "same"), (T0, "a", "other"), (T0, "b", "same")]
+    # per stream in push order (which stream comes first is the hash's business)
+    assert sorted(entries(doc), key=lambda e: e[1]) == [(T0, "a", "same"), (T0, "a", "other"), (T0, "b", "same")]
 
 
 def test_limits_and_errors_use_loki_messages(url, ns):

@@ -39,7 +39,10 @@ def ctx(kube, tmp_path_factory):
 
 
 def playbook(ctx, *extra, extra_vars=None, check=False, name="rotate_secrets.yml"):
+    # the direct apply of the helm method, into a throw-away namespace: the GitOps flow of the local inventory's
+    # argocd method (commit + push, Argo CD syncs) is test_secrets_layer.py's and test_argocd_secrets.py's
     cmd = ["ansible-playbook", "playbooks/%s" % name, "-i", "inventories/local", "-e", "echo_kube_context=",
+           "-e", "echo_deploy_method=helm",
            "-e", "sealed_secrets_rotate_namespace=%s" % ctx["ns"],
            "-e", "sealed_secrets_rotate_secrets_dir=%s" % ctx["secrets"],
            "-e", "echo_sealed_fingerprint_key=%s" % FP_KEY]

@@ -1,20 +1,18 @@
-"""The local chart repository serves the stand-in charts, and what they render is accepted by
+"""The local chart repository serves the upstream platform charts (../shared/charts), and what they render is accepted by
 the real API server (server-side dry run, so nothing persists to collide with later suites).
 
 Needs `testenv/bin/testenv up`.
 """
 
 import os
-import pathlib
 import shutil
 import subprocess
 import urllib.request
 
 import pytest
 import yaml
+from _testenv import REPO, STATE  # pylint: disable=import-error
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
 EXPECTED = {
     "sealed-secrets": "2.17.1",
     "argo-cd": "7.8.9",
@@ -82,7 +80,9 @@ def test_index_serves_the_pinned_versions(env):
 def test_rendered_chart_is_accepted_by_the_api_server(env, chart, tmp_path):
     manifest = render(env, chart, tmp_path)
     out = subprocess.run(
-        [tool("kubectl"), "--kubeconfig", env["KUBECONFIG"], "apply", "--dry-run=server", "-n", "default",
+        # no -n: some charts name kube-system for a few objects (leader-election Roles, auth-reader bindings),
+        # the rest falls into the kubeconfig's namespace
+        [tool("kubectl"), "--kubeconfig", env["KUBECONFIG"], "apply", "--dry-run=server",
          "-f", "-"], input=manifest, capture_output=True, text=True, check=False, timeout=120)
     assert out.returncode == 0, out.stderr
 
@@ -102,3 +102,12 @@ def test_sealed_secrets_service_matches_the_testenv_endpoints(env, tmp_path):
     assert svc["metadata"]["name"] == env.get("SEALED_SECRETS_CONTROLLER_NAME", "sealed-secrets-controller")
     assert svc["spec"]["ports"][0]["port"] == 8080
     assert svc["spec"]["ports"][0]["name"] == "http"
+    # the host process plays the chart's pod (testenv/components/26-kwok): it must listen on the port the
+    # Service targets, and the pod must carry the labels the kwok stage knows it by
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]
+    ports = {p["name"]: p["containerPort"] for c in pod["spec"]["containers"] for p in c.get("ports", [])}
+    assert ports[svc["spec"]["ports"][0]["targetPort"]] == 8080
+    assert pod["metadata"]["labels"]["app.kubernetes.io/name"] == "sealed-secrets"
+    assert pod["metadata"]["labels"]["app.kubernetes.io/instance"] == "sealed-secrets-controller"
+    assert "kube-system/sealed-secrets/sealed-secrets-controller" in env["TESTENV_HOST_PROCESS_PODS"].split(",")

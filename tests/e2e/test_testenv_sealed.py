@@ -6,47 +6,21 @@ controller must create Secrets holding exactly those bytes.
 """
 
 import base64
-import importlib.util
 import os
-import pathlib
 import time
 import uuid
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
+from _testenv import REPO, load_source, require_env  # pylint: disable=import-error
 
 
-def _load_seal_helper():
-    spec = importlib.util.spec_from_file_location("testenv_seal", REPO / "testenv" / "lib" / "seal.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-seal_helper = _load_seal_helper()
-
-
-def read_testenv_env():
-    env = {}
-    for f in sorted((STATE / "env.d").glob("*.env")):
-        for line in f.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                key, _, value = line.partition("=")
-                env[key.strip()] = value.strip()
-    return env
+seal_helper = load_source("testenv_seal", REPO / "testenv" / "lib" / "seal.py")
 
 
 @pytest.fixture(scope="module")
 def testenv():
-    env = read_testenv_env()
-    needed = ("KUBECONFIG", "SEALED_SECRETS_CERT_PROXY_PATH")
-    missing = [k for k in needed if k not in env]
-    if missing:
-        pytest.fail("the rehearsal environment is not up (%s missing from %s/env.d); run "
-                    "`testenv/bin/testenv up` first" % (", ".join(missing), STATE))
-    return env
+    return require_env("KUBECONFIG", "SEALED_SECRETS_CERT_PROXY_PATH", files=())
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +107,7 @@ def test_controller_unseals_exactly_the_sealed_bytes(kube, namespace, cert_pem, 
 
 
 def test_collection_sealing_is_accepted_by_the_controller(kube, namespace, cert_pem):
-    crypto = pytest.importorskip("ansible_collections.echo.platform.plugins.module_utils._sealed.crypto")
+    from ansible_collections.echo.platform.plugins.module_utils._sealed import crypto  # pylint: disable=import-outside-toplevel
     name = "sealed-by-collection"
     value = ("collection-canary-%s" % uuid.uuid4()).encode()
     public_key, _info = crypto.load_certificate(cert_pem)

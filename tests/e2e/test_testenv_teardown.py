@@ -10,11 +10,11 @@ import subprocess
 import time
 
 import pytest
+from _testenv import REPO, STATE  # pylint: disable=import-error
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE") or REPO / ".testenv")
 TESTENV = REPO / "testenv" / "bin" / "testenv"
-CORE = ("etcd", "kube-apiserver", "kube-controller-manager", "sealed-secrets", "chart-repo")
+CORE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "do-nodes", "sealed-secrets",
+        "unserved", "chart-repo")
 
 
 def recorded_pids():

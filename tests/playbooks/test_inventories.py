@@ -77,6 +77,10 @@ BAD_VALUES = [
     ("echo_domain", "-e echo_domain=dembrane..com"),
     ("echo_api_host", "-e echo_api_host=api.example.org"),
     ("echo_uploads_bucket", "-e echo_uploads_bucket=Uploads_Bucket"),
+    ("echo_webhook_urls.mollie", '-e {"echo_webhook_urls":{"assemblyai":"","mollie":"http://localhost:8000/mollie","support":""}}'),
+    ("echo_webhook_urls.assembly", '-e {"echo_webhook_urls":{"assembly":"https://api.dembrane.com/hook"}}'),
+    ("echo_webhook_urls", "-e echo_webhook_urls=https://api.dembrane.com/hook"),
+    ("echo_directus_google_default_role_id", "-e echo_directus_google_default_role_id=admin"),
     ("echo_do_token", None),                                         # missing credential for the do layer
 ]
 
@@ -100,3 +104,18 @@ def test_preflight_refuses_bad_values_naming_the_variable(variable, extra):
     assert "Fix:" in out
     for value in creds.values():
         assert value not in out
+
+
+def test_prod_preflight_warns_about_settings_the_original_had():
+    proc = run_playbook(["site.yml", "-i", "inventories/prod", "--check", "--tags", "preflight",
+                         "-e", "echo_gcp_auth_kind=accesstoken"], extra_env=DUMMY_CREDS)
+    out = proc.stdout + proc.stderr
+    assert "WARNING: prod of the system this replaces set echo_webhook_urls.assemblyai" in out
+    assert "echo_directus_google_default_role_id" in out
+    # an environment whose settings are all given says nothing
+    filled = ('{"echo_webhook_urls": {"assemblyai": "https://api.dembrane.com/a", "mollie": "https://api.dembrane.com/m",'
+              ' "support": "https://europe-west1-dembrane-echo.cloudfunctions.net/support"},'
+              ' "echo_directus_google_default_role_id": "2446660a-0000-4000-8000-00000000ba83"}')
+    proc = run_playbook(["site.yml", "-i", "inventories/prod", "--check", "--tags", "preflight",
+                         "-e", "echo_gcp_auth_kind=accesstoken", "-e", filled], extra_env=DUMMY_CREDS)
+    assert "system this replaces" not in proc.stdout + proc.stderr

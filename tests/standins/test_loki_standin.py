@@ -57,24 +57,97 @@ def test_query_matchers_and_filters():
             srv.Query(bad)
 
 
+def prometheus_hash(labels):
+    """Prometheus labels.Hash() written out independently of the stand-in: xxhash64 over
+    name, 0xff, value, 0xff for each label in name order."""
+    import xxhash  # pylint: disable=import-outside-toplevel
+
+    h = xxhash.xxh64()
+    for name in sorted(labels):
+        h.update(name.encode() + b"\xff" + labels[name].encode() + b"\xff")
+    return h.intdigest()
+
+
+def test_stream_hash_is_prometheus_labels_hash():
+    for labels in ({"a": "1"}, {"namespace": "echo-prod", "app": "echo", "component": "api"}, {"é": "ü", "b": ""}):
+        assert srv.stream_hash(labels) == prometheus_hash(labels)
+    assert srv.stream_hash({"a": "b", "c": "d"}) != srv.stream_hash({"a": "bc", "": "d"})
+
+
 def test_store_dedup_and_order():
-    store = srv.Store()
+    store = srv.Store(service_name_labels=())
     store.push([({"s": "b"}, [(5, "x"), (5, "y"), (5, "x"), (3, "z")]), ({"s": "a"}, [(5, "x")])])
     assert store.entries == 4 and store.duplicates == 1
     q = srv.Query('{s=~"a|b"}')
+    first, second = sorted("ab", key=lambda v: prometheus_hash({"s": v}))
     got = [(st.labels["s"], v) for st, vals in store.select(q, 0, 10, 100, "forward") for v in vals]
-    assert got == [("a", (5, "x")), ("b", (3, "z")), ("b", (5, "x")), ("b", (5, "y"))]
+    assert sorted(got, key=lambda e: e[1][0]) == [("b", (3, "z"))] + sorted(
+        [("a", (5, "x")), ("b", (5, "x")), ("b", (5, "y"))], key=lambda e: (e[0] != first))
     got = store.select(q, 0, 10, 2, "forward")
-    assert sorted((st.labels["s"], v) for st, vals in got for v in vals) == [("a", (5, "x")), ("b", (3, "z"))]
+    # the limit cuts the timestamp 5 crowd: the stream with the lower hash comes first (Loki 3)
+    assert sorted((st.labels["s"], v) for st, vals in got for v in vals) == sorted([("b", (3, "z")), (first, (5, "x"))])
+    got = store.select(q, 0, 10, 1, "backward")
+    assert [(st.labels["s"], v) for st, vals in got for v in vals] == [(first, (5, "x") if first == "a" else (5, "y"))]
+    assert second != first
+
+
+def test_tie_order_follows_the_hash_not_the_label_string():
+    labels = [{"c": "%02d" % i} for i in range(20)]
+    store = srv.Store(service_name_labels=())
+    store.push([(lab, [(7, "same")]) for lab in labels])
+    got = [st.labels for st, _vals in store.select(srv.Query('{c=~".+"}'), 0, 10, 20, "forward")]
+    assert got == sorted(labels, key=prometheus_hash)
+    assert got != sorted(labels, key=srv.labels_string)  # 20 streams: the two orders differ
+    cut = store.select(srv.Query('{c=~".+"}'), 0, 10, 5, "forward")
+    assert [st.labels for st, _ in cut] == sorted(labels, key=prometheus_hash)[:5]
+
+
+@pytest.mark.parametrize("labels,service", [
+    ({"app": "echo", "component": "api"}, "echo"),
+    ({"component": "api", "container": "api-server"}, "api-server"),
+    ({"namespace": "x"}, "unknown_service"),
+    ({"app": "", "job": "promtail"}, "promtail"),
+    ({"service_name": "mine", "app": "echo"}, "mine"),
+])
+def test_service_name_discovered_as_loki3_does(labels, service):
+    store = srv.Store()
+    store.push([(labels, [(1, "x")])])
+    (stream,) = store.streams.values()
+    assert stream.labels == dict(labels, service_name=service)
+    off = srv.Store(service_name_labels=())
+    off.push([(labels, [(1, "x")])])
+    assert list(off.streams.values())[0].labels == labels
+
+
+def test_selectors_loki_accepts_and_refuses():
+    q = srv.Query('{app!=""}')  # cannot match an empty value: enough for Loki
+    assert q.selects({"app": "echo"}) and not q.selects({"other": "x"})
+    assert srv.Query('{app!~""}').selects({"app": "x"})
+    for bad in ('{app!="x"}', '{app=""}', '{app=~"a*"}', '{app!~".+"}', '{app!~".*x"}'):
+        with pytest.raises(srv.ParseError, match="empty-compatible"):
+            srv.Query(bad)
+
+
+def test_regex_semantics_are_re2():
+    assert srv.Query(r'{a=~"\\pL+"}').selects({"a": "élan"})
+    assert not srv.Query(r'{a=~"\\pL+"}').selects({"a": "a1"})
+    assert srv.Query(r'{a=~"x(?i)abc"}').selects({"a": "xABC"})
+    assert srv.Query(r'{a=~"\\Q1.5\\E"}').selects({"a": "1.5"})
+    assert not srv.Query(r'{a=~"\\Q1.5\\E"}').selects({"a": "105"})
+    assert srv.Query('{a=~"x.y"}').selects({"a": "x\ny"})  # label matchers: (?s), as Prometheus
+    assert not srv.Query('{a="v"} |~ "x.y"').line_ok("x\ny")  # line filters: . stops at newline
+    for bad in (r'{a=~"x(?=y)"}', r'{a=~"(x)\\1"}', r'{a="v"} |~ "(?<!a)b"'):
+        with pytest.raises(srv.ParseError, match="error parsing regexp"):
+            srv.Query(bad)
 
 
 def _flat(result, direction):
     rows = []
     for st, vals in result:
         for i, (ts, line) in enumerate(vals):
-            rows.append((ts, st.key, i, line))
+            rows.append((ts, st.order, i, line))
     rows.sort(key=lambda r: ((r[0] if direction == "forward" else -r[0]), r[1], r[2]))
-    return [(r[0], r[1], r[3]) for r in rows]
+    return [(r[0], r[1][1], r[3]) for r in rows]
 
 
 @settings(max_examples=150, deadline=None)
