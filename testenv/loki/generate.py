@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Deterministic log data for the Loki stand-in (or any Loki): controlled timestamps, streams, collisions.
 
     python3 generate.py --url http://127.0.0.1:23100 --namespace e2e-demo [--entries 200000] [--days 3]

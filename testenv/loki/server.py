@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A strict, in-memory stand-in for the Loki HTTP API (see README.md in this directory).
 
 Real Loki cannot be built in this workplace (AGPL, marked not-to-use), so the rehearsal

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options of the Loki modules; mirrors plugins/doc_fragments/loki_connection.py.
 
 Private to the echo.platform collection.
