@@ -106,6 +106,21 @@ def test_preflight_refuses_bad_values_naming_the_variable(variable, extra):
         assert value not in out
 
 
+@pytest.mark.parametrize("variable,value,kind", [
+    ("echo_image_tags", "server=v1.2.3", "a mapping"),
+    ("echo_node_pools", "default-pool", "a list"),
+])
+def test_a_key_value_extra_var_for_a_structured_setting_gets_a_named_type_error(variable, value, kind):
+    # key=value extra vars are always strings: the refusal names the variable, its type and how to pass it
+    proc = run_playbook(["site.yml", "-i", "inventories/prod", "--tags", "preflight", "-e", "%s=%s" % (variable, value),
+                         "-e", "echo_gcp_auth_kind=accesstoken"], extra_env=DUMMY_CREDS, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert "%s: is a string ('%s'), not %s" % (variable, value, kind) in out, out[-3000:]
+    assert "-e @file.yml" in out
+    assert "has no attribute" not in out and "needs at least one node pool" not in out
+
+
 def test_prod_preflight_warns_about_settings_the_original_had():
     proc = run_playbook(["site.yml", "-i", "inventories/prod", "--check", "--tags", "preflight",
                          "-e", "echo_gcp_auth_kind=accesstoken"], extra_env=DUMMY_CREDS)

@@ -38,6 +38,43 @@ LAYER_CREDENTIALS = {
 }
 
 
+# The shape every structured setting must have, with an example for the fix. Values given on the command line as
+# key=value extra vars are always strings, so a mapping or list there must be given as JSON or YAML.
+SHAPES = {
+    "echo_known_envs": (list, "a list of environment names", '["dev", "testing", "prod"]'),
+    "echo_node_pools": (list, "a list of node pools", '[{"name": "echo-pool", "size": "s-4vcpu-8gb", "min_nodes": 1, "max_nodes": 3}]'),
+    "echo_postgres": (dict, "a mapping", '{"name": "echo-pg", "engine": "pg", "version": "16", ...}'),
+    "echo_valkey": (dict, "a mapping", '{"name": "echo-valkey", "engine": "valkey", "version": "8", ...}'),
+    "echo_postgres_pool": (dict, "a mapping", '{"name": "echo-pool", "mode": "transaction", "size": 10}'),
+    "echo_image_tags": (dict, "a mapping of image name to tag", '{"server": "v1.2.3", "directus": "v1.2.3"}'),
+}
+TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "a list", dict: "a mapping"}
+
+
+def _type_name(value):
+    for kind, name in TYPE_NAMES.items():
+        if type(value) is kind:  # pylint: disable=unidiomatic-typecheck
+            return name
+    return "a %s" % type(value).__name__
+
+
+def _check_shapes(settings, problems):
+    """Report settings of the wrong type by name; return the names whose deeper checks must be skipped."""
+    wrong = set()
+    for var, (kind, what, example) in SHAPES.items():
+        value = settings.get(var)
+        if value is None or isinstance(value, kind):  # an unset value is the deeper checks' to report
+            continue
+        wrong.add(var)
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        fix = "give %s such as %s" % (what, example)
+        if isinstance(value, str):
+            fix += ("; key=value extra vars are always strings, so on the command line pass JSON "
+                    "(-e '{\"%s\": %s}') or a file (-e @file.yml)" % (var, example))
+        problems.append(_problem(var, "is %s (%s), not %s" % (_type_name(value), shown, what.split(" of ")[0]), fix))
+    return wrong
+
+
 def _problem(variable, message, fix):
     return {"variable": variable, "msg": "%s: %s. Fix: %s" % (variable, message, fix)}
 
@@ -124,9 +161,14 @@ def _check_database(var, db, engine, problems):
 def validate(settings, group_names, other_cidrs=None, layers=(), credentials=None):
     """Return the list of problems in ``settings`` (the echo_* values of one environment)."""
     problems = []
+    wrong = _check_shapes(settings, problems)
+    # a setting of the wrong type was reported by name; its deeper checks would only repeat that
+    settings = dict((k, v) for k, v in settings.items() if k not in wrong)
     env = settings.get("echo_env")
     known = settings.get("echo_known_envs") or []
-    if env not in known:
+    if "echo_known_envs" in wrong:
+        pass  # reported above; the environment cannot be checked against it
+    elif env not in known:
         problems.append(_problem("echo_env", "unknown environment %r" % (env,),
                                  "use one of %s, set in inventories/<env>/group_vars/<env>/main.yml" % ", ".join(known)))
     elif env not in (group_names or []):
@@ -139,15 +181,18 @@ def validate(settings, group_names, other_cidrs=None, layers=(), credentials=Non
     version = settings.get("echo_kubernetes_version")
     if not isinstance(version, str) or not DOKS_VERSION.match(version):
         problems.append(_problem("echo_kubernetes_version", "%r is not a DOKS version slug" % (version,), "use the form 1.34.4-do.0"))
-    _check_pools(settings.get("echo_node_pools"), problems)
-    _check_database("echo_postgres", settings.get("echo_postgres"), "pg", problems)
-    _check_database("echo_valkey", settings.get("echo_valkey"), "valkey", problems)
-    pool = settings.get("echo_postgres_pool") or {}
-    if pool.get("mode") not in POOL_MODES:
-        problems.append(_problem("echo_postgres_pool.mode", "%r is not a pool mode" % (pool.get("mode"),), "use transaction, session or statement"))
-    size = pool.get("size")
-    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
-        problems.append(_problem("echo_postgres_pool.size", "%r is not between 1 and 100" % (size,), "set a pool size such as 10"))
+    if "echo_node_pools" not in wrong:
+        _check_pools(settings.get("echo_node_pools"), problems)
+    for var, engine in (("echo_postgres", "pg"), ("echo_valkey", "valkey")):
+        if var not in wrong:
+            _check_database(var, settings.get(var), engine, problems)
+    if "echo_postgres_pool" not in wrong:
+        pool = settings.get("echo_postgres_pool") or {}
+        if pool.get("mode") not in POOL_MODES:
+            problems.append(_problem("echo_postgres_pool.mode", "%r is not a pool mode" % (pool.get("mode"),), "use transaction, session or statement"))
+        size = pool.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
+            problems.append(_problem("echo_postgres_pool.size", "%r is not between 1 and 100" % (size,), "set a pool size such as 10"))
 
     bucket = settings.get("echo_uploads_bucket")
     if not isinstance(bucket, str) or not BUCKET.match(bucket or ""):

@@ -66,3 +66,26 @@ def test_hostnames():
 ])
 def test_layers_for_tags(run, skip, expected):
     assert layers_for_tags(run, skip) == expected
+
+
+@pytest.mark.parametrize("variable,value,kind", [
+    ("echo_image_tags", "server=v1", "a string"),        # -e echo_image_tags=server=v1 (key=value extra vars are strings)
+    ("echo_node_pools", "default-pool", "a string"),
+    ("echo_postgres", ["pg"], "a list"),
+    ("echo_postgres_pool", 10, "an integer"),
+    ("echo_known_envs", "dev,prod", "a string"),
+])
+def test_a_value_of_the_wrong_type_is_named_once(variable, value, kind):
+    problems = validate(dict(GOOD, **{variable: value}), ["dev"], {"prod": "10.10.10.0/24"})
+    assert [p["variable"] for p in problems] == [variable]
+    msg = problems[0]["msg"]
+    assert msg.startswith("%s: is %s (%r), not a " % (variable, kind, value)), msg
+    assert "Fix: give" in msg
+    if isinstance(value, str):
+        assert "-e '{\"%s\": " % variable in msg and "-e @file.yml" in msg
+
+
+def test_an_unset_pool_list_still_asks_for_a_pool():
+    problems = validate(dict(GOOD, echo_node_pools=None), ["dev"], {"prod": "10.10.10.0/24"})
+    assert [p["msg"] for p in problems] == [
+        "echo_node_pools: needs at least one node pool. Fix: list pools with name, size, min_nodes, max_nodes"]
