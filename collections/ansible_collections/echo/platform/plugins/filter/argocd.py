@@ -106,8 +106,60 @@ def argocd_apps_states(apps, names, expected_revision=""):
     return out
 
 
+def _first_source(app):
+    spec = app.get("spec") or {}
+    if spec.get("source"):
+        return spec["source"]
+    return (spec.get("sources") or [{}])[0] or {}
+
+
+def argocd_apps_compare(live, desired, managed_by):
+    """Compare live Applications with the desired ones, reading each live Application once.
+
+    Returns ``drift`` (per field of a desired Application that exists live and differs: targetRevision, repoURL,
+    path), ``unmanaged`` (names of live Applications this run does not define) and ``foreign`` (desired
+    Applications that exist live without the ``app.kubernetes.io/managed-by`` label value ``managed_by``: the
+    adoption plan, with what the live one points at and what it would point at).
+    """
+    by_name = {(a.get("metadata") or {}).get("name"): a for a in live or []}
+    desired_names = [(d.get("metadata") or {}).get("name") for d in desired or []]
+    drift, foreign = [], []
+    for want in desired or []:
+        name = want["metadata"]["name"]
+        have = by_name.get(name)
+        if have is None:
+            continue
+        src = _first_source(have)
+        want_src = want["spec"]["source"]
+        live_fields = {"targetRevision": src.get("targetRevision") or "HEAD", "repoURL": src.get("repoURL") or "",
+                       "path": src.get("path") or ""}
+        for field in ("targetRevision", "repoURL", "path"):
+            if live_fields[field] != want_src.get(field):
+                drift.append({"application": name, "field": field, "live": live_fields[field],
+                              "desired": want_src.get(field), "equal": False})
+        labels = (have.get("metadata") or {}).get("labels") or {}
+        owner = labels.get("app.kubernetes.io/managed-by") or ""
+        if owner != managed_by:
+            foreign.append({
+                "application": name,
+                "managed_by": owner or "nothing (no app.kubernetes.io/managed-by label)",
+                "repoURL": live_fields["repoURL"], "path": live_fields["path"],
+                "targetRevision": live_fields["targetRevision"],
+                "valueFiles": (src.get("helm") or {}).get("valueFiles") or [],
+                "desired": {"repoURL": want_src.get("repoURL"), "path": want_src.get("path"),
+                            "targetRevision": want_src.get("targetRevision"),
+                            "valueFiles": (want_src.get("helm") or {}).get("valueFiles") or []},
+            })
+    unmanaged = [n for n in by_name if n not in desired_names]
+    return {"drift": drift, "unmanaged": unmanaged, "foreign": foreign}
+
+
 class FilterModule:
     """echo.platform Argo CD filters."""
 
     def filters(self):
-        return {"argocd_app_state": argocd_app_state, "argocd_apps_states": argocd_apps_states}
+        return {
+            "argocd_app_state": argocd_app_state,
+            "argocd_apps_states": argocd_apps_states,
+            "argocd_apps_compare": argocd_apps_compare,
+        }

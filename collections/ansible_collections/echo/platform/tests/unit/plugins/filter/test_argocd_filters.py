@@ -116,4 +116,4 @@ def test_states_keep_name_order_and_report_missing_applications():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"argocd_app_state", "argocd_apps_states"}
+    assert set(FilterModule().filters()) == {"argocd_app_state", "argocd_apps_states", "argocd_apps_compare"}
