@@ -69,3 +69,37 @@ def test_secrets_layer_names_a_missing_vault_value_before_sealing(env, missing, 
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and missing in out and "Nothing was sealed" in out
     assert not (tmp_path / "secrets").exists()
+
+
+def _wired_names():
+    import pathlib
+    import yaml
+    root = pathlib.Path(__file__).resolve().parents[2]
+    return root, sorted(yaml.safe_load((root / "group_vars/all/sealed_secrets.yml").read_text()))
+
+
+def test_the_role_wiring_lives_once_in_group_vars():
+    import yaml
+    root, names = _wired_names()
+    assert names and all(n.startswith("sealed_secrets_rotate_") for n in names)
+    for playbook in ("secrets.yml", "rotate_secrets.yml", "sealing_key_backup.yml"):
+        text = (root / "playbooks" / playbook).read_text()
+        doc = yaml.safe_load(text)
+        for play in doc:
+            given = set(play.get("vars") or {})
+            for task in (play.get("tasks") or []) + (play.get("pre_tasks") or []):
+                given |= set(task.get("vars") or {})
+            for role in play.get("roles") or []:
+                given |= set(role.get("vars") or {}) if isinstance(role, dict) else set()
+            assert not given & set(names), "%s sets %s again" % (playbook, sorted(given & set(names)))
+
+
+@pytest.mark.parametrize("env", ["prod", "local"])
+def test_the_role_reads_the_inventory_through_the_wiring(env, probe_vars):
+    got = probe_vars("playbooks", env, ["sealed_secrets_rotate_kubeconfig", "echo_kubeconfig", "sealed_secrets_rotate_env",
+                                        "sealed_secrets_rotate_gitops_push", "echo_gitops_push",
+                                        "sealed_secrets_rotate_controller_name", "echo_sealed_secrets_controller"])
+    assert got["sealed_secrets_rotate_kubeconfig"] == got["echo_kubeconfig"]
+    assert got["sealed_secrets_rotate_env"] == env
+    assert got["sealed_secrets_rotate_gitops_push"] is got["echo_gitops_push"] is (env == "local")
+    assert got["sealed_secrets_rotate_controller_name"] == got["echo_sealed_secrets_controller"]
