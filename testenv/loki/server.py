@@ -19,6 +19,7 @@ import gzip
 import heapq
 import json
 import math
+import os
 import random
 import re
 import sys
@@ -26,12 +27,14 @@ import threading
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import re2
 import xxhash
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import standin_http  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 NS = 1_000_000_000
 try:
@@ -606,27 +609,15 @@ class Faults:
 # HTTP
 # ------------------------------------------------------------------------------------------------
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "loki-standin/1"
-    # headers and body go out in separate writes; without TCP_NODELAY, Nagle + delayed ACK stall
-    # every keep-alive response by ~40 ms
-    disable_nagle_algorithm = True
+_LABEL_VALUES = re.compile(r"^/loki/api/v1/label/([^/]+)/values$")
 
-    def log_message(self, fmt, *args):  # quiet unless asked
-        if self.server.verbose:
-            sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+
+class Handler(standin_http.Handler):
+    server_version = "loki-standin/1"
+    methods = ("GET", "POST", "DELETE")
 
     def _send(self, status, body, ctype="application/json; charset=utf-8", headers=None):
-        data = body if isinstance(body, bytes) else body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self.write(status, body, ctype, headers)
 
     def _json(self, obj, status=200):
         self._send(status, json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
@@ -636,8 +627,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(exc.status, exc.message + "\n", "text/plain; charset=utf-8")
 
     def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(length) if length else b""
+        data = self.read_body()
         if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
             try:
                 data = gzip.decompress(data)
@@ -652,16 +642,7 @@ class Handler(BaseHTTPRequestHandler):
                 params.setdefault(k, []).extend(v)
         return params
 
-    def do_GET(self):
-        self._dispatch()
-
-    def do_POST(self):
-        self._dispatch()
-
-    def do_DELETE(self):
-        self._dispatch()
-
-    def _dispatch(self):
+    def dispatch(self):
         url = urlsplit(self.path)
         path = url.path
         try:
@@ -689,7 +670,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._query_range(params) if path.endswith("query_range") else self._series(params)
             if path == "/loki/api/v1/labels" and self.command == "GET":
                 return self._json({"status": "success", "data": self.server.store.label_names()})
-            m = re.match(r"^/loki/api/v1/label/([^/]+)/values$", path)
+            m = _LABEL_VALUES.match(path)
             if m and self.command == "GET":
                 return self._json({"status": "success", "data": self.server.store.label_values(m.group(1))})
             self._send(404, "404 page not found\n", "text/plain; charset=utf-8")
@@ -788,9 +769,7 @@ class Handler(BaseHTTPRequestHandler):
         self._json({"status": "success", "data": self.server.store.series(queries, start, end)})
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class Server(standin_http.Server):
     request_queue_size = 64
 
 

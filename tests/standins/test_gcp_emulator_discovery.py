@@ -110,16 +110,18 @@ import json  # noqa: E402  pylint: disable=wrong-import-position
 import threading  # noqa: E402  pylint: disable=wrong-import-position
 import urllib.error  # noqa: E402  pylint: disable=wrong-import-position
 import urllib.request  # noqa: E402  pylint: disable=wrong-import-position
-from http.server import ThreadingHTTPServer  # noqa: E402  pylint: disable=wrong-import-position
+import importlib.util  # noqa: E402  pylint: disable=wrong-import-position
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position,import-error
+# loaded by path under its own name: every stand-in's entry point is called server.py
+_SPEC = importlib.util.spec_from_file_location(
+    "gcp_emulator_server", pathlib.Path(__file__).resolve().parents[2] / "testenv" / "gcp_emulator" / "server.py")
+emulator = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(emulator)
 
 
 @pytest.fixture()
 def gcp(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), emulator.Handler)
-    server.daemon_threads = True
-    server.state = emulator.State(str(tmp_path))
+    server = emulator.standin_http.Server(("127.0.0.1", 0), emulator.Handler, state=emulator.State(str(tmp_path)))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     port = server.server_address[1]

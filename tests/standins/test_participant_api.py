@@ -1,4 +1,4 @@
-"""Unit tests for the participant API stand-in (testenv/participant_api/standin.py).
+"""Unit tests for the participant API stand-in (testenv/participant_api/server.py).
 
 The stand-in's logic is driven directly through ParticipantApi.handle: no sockets, no sleeping.
 """
@@ -11,7 +11,7 @@ import pytest
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location(
-    "participant_api_standin", REPO_ROOT / "testenv" / "participant_api" / "standin.py")
+    "participant_api_standin", REPO_ROOT / "testenv" / "participant_api" / "server.py")
 standin = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(standin)
 

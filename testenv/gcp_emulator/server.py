@@ -35,13 +35,15 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 import discovery  # noqa: E402  pylint: disable=wrong-import-position
+import standin_http  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 PROJECT_NUMBER = "123456789012"
@@ -158,13 +160,8 @@ class State:
         return info
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(standin_http.Handler):
     server_version = "echo-gcp-emulator/1"
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):  # quiet; errors go to the log via log_error
-        if os.environ.get("GCP_EMULATOR_VERBOSE"):
-            super().log_message(fmt, *args)
 
     @property
     def st(self):
@@ -172,14 +169,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing -----------------------------------------------------------------------
     def _send(self, status, body, headers=None):
-        data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.write(status, json.dumps(body) if body is not None else b"", "application/json; charset=UTF-8", headers)
 
     def _error(self, exc, api=None, method=None):
         headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
@@ -199,27 +189,9 @@ class Handler(BaseHTTPRequestHandler):
                                                         "emulator response outside the discovery document: %s" % exc}}, None
         self._send(status, body, headers)
 
-    def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def do_GET(self):
-        self._dispatch("GET")
-
-    def do_POST(self):
-        self._dispatch("POST")
-
-    def do_PUT(self):
-        self._dispatch("PUT")
-
-    def do_PATCH(self):
-        self._dispatch("PATCH")
-
-    def do_DELETE(self):
-        self._dispatch("DELETE")
-
-    def _dispatch(self, verb):
-        raw = self._body()
+    def dispatch(self):
+        verb = self.command
+        raw = self.read_body()
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
@@ -739,9 +711,8 @@ def main():
     with os.fdopen(fd, "w") as handle:
         json.dump(info, handle, indent=2)
     os.replace(path + ".tmp", path)
-    server = ThreadingHTTPServer((args.listen, args.port), Handler)
-    server.daemon_threads = True
-    server.state = state
+    server = standin_http.Server((args.listen, args.port), Handler, verbose=bool(os.environ.get("GCP_EMULATOR_VERBOSE")),
+                                 state=state)
     print("gcp emulator on http://%s:%d, bootstrap key %s" % (args.listen, args.port,
                                                              hashlib.sha256(path.encode()).hexdigest()[:8]), flush=True)
     server.serve_forever()

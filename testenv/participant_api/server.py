@@ -31,13 +31,16 @@ import datetime
 import hashlib
 import json
 import math
+import os
 import re
 import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import standin_http  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 SOURCE = "PORTAL_AUDIO"
 # "none" answers without any id, to prove the load test notices a changed response shape
@@ -469,13 +472,11 @@ def _parse_faults(payload):
 
 
 def make_handler(api):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(standin_http.Handler):
         server_version = "echo-participant-standin/1"
-        protocol_version = "HTTP/1.1"
-        # headers and body go out in separate writes; without this, Nagle + delayed ACK add ~40 ms
-        disable_nagle_algorithm = True
+        methods = ("GET", "POST", "PUT", "DELETE")
 
-        def _serve(self):
+        def dispatch(self):
             length = self.headers.get("Content-Length")
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 self._send(411, {"detail": "chunked bodies are not supported; send Content-Length"})
@@ -494,17 +495,7 @@ def make_handler(api):
             self._send(status, payload)
 
         def _send(self, status, payload):
-            data = json.dumps(payload).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-        def log_message(self, fmt, *args):  # one short line per request on stderr
-            sys.stderr.write("%s %s\n" % (self.log_date_time_string(), fmt % args))
+            self.write_json(status, payload)
 
     return Handler
 
@@ -516,8 +507,8 @@ def main(argv=None):
     parser.add_argument("--log", help="append every recorded call to this JSON-lines file")
     args = parser.parse_args(argv)
     api = ParticipantApi(log_path=args.log)
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(api))
-    server.daemon_threads = True
+    # one line per request on stderr: the load test's calls are part of what a rehearsal shows
+    server = standin_http.Server((args.host, args.port), make_handler(api), verbose=True)
     sys.stderr.write("participant API stand-in listening on http://%s:%d\n" % (args.host, args.port))
     try:
         server.serve_forever()
