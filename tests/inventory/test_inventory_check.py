@@ -1,8 +1,26 @@
+"""The repository's inventory schema: library/inventory_check.py and filter_plugins/echo_layers.py."""
+
 from __future__ import annotations
+
+import importlib.util
+import pathlib
 
 import pytest
 
-from ansible_collections.echo.platform.plugins.module_utils._common.preflight import layers_for_tags, valid_hostname, validate
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, REPO / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+inventory_check = _load("echo_inventory_check", "library/inventory_check.py")
+echo_layers = _load("echo_layers_filter", "filter_plugins/echo_layers.py")
+validate, valid_hostname = inventory_check.validate, inventory_check.valid_hostname
+layers_for_tags = echo_layers.layers_for_tags
 
 GOOD = {
     "echo_env": "dev", "echo_known_envs": ["dev", "prod"], "echo_region": "ams3", "echo_vpc_cidr": "10.10.11.0/24",
@@ -89,3 +107,7 @@ def test_an_unset_pool_list_still_asks_for_a_pool():
     problems = validate(dict(GOOD, echo_node_pools=None), ["dev"], {"prod": "10.10.10.0/24"})
     assert [p["msg"] for p in problems] == [
         "echo_node_pools: needs at least one node pool. Fix: list pools with name, size, min_nodes, max_nodes"]
+
+
+def test_the_filter_is_registered_under_its_name():
+    assert echo_layers.FilterModule().filters() == {"layers_for_tags": layers_for_tags}
