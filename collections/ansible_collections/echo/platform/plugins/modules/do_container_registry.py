@@ -84,7 +84,7 @@ created:
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_registry
+from ansible_collections.echo.platform.plugins.module_utils._do.registry import ensure_registry
 
 
 def main():

@@ -159,11 +159,13 @@ connection:
       returned: always
 """
 
+import os
+
 from ansible_collections.echo.platform.plugins.module_utils._common.argspec import WAIT_ARG_SPEC
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_database
+from ansible_collections.echo.platform.plugins.module_utils._do.database import ensure_database
 
 
 def main():
@@ -187,8 +189,11 @@ def main():
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC, WAIT_ARG_SPEC], supports_check_mode=True,
                         required_if=[("state", "present", ["version", "size", "region"])])
+    # seconds between two reads while waiting (the rehearsal environment sets it lower)
+    poll_interval = float(os.environ.get("ECHO_DO_POLL_INTERVAL", "2"))
     try:
-        result = ensure_database(client_from_params(module.params), module.params, module.check_mode)
+        result = ensure_database(client_from_params(module.params), module.params, module.check_mode,
+                                 poll_interval=poll_interval)
     except EchoError as exc:
         module.fail_from_error(exc)
     for warning in result.pop("warnings", []):

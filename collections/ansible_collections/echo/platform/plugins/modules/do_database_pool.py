@@ -110,7 +110,7 @@ connection:
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_pool
+from ansible_collections.echo.platform.plugins.module_utils._do.pool import ensure_pool
 
 
 def main():

@@ -92,7 +92,7 @@ kubeconfig:
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import cluster_result, find_cluster
+from ansible_collections.echo.platform.plugins.module_utils._do.cluster import cluster_result, find_cluster
 
 
 def run(client, params):

@@ -100,7 +100,7 @@ created:
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_project_resources
+from ansible_collections.echo.platform.plugins.module_utils._do.project import ensure_project_resources
 
 
 def main():

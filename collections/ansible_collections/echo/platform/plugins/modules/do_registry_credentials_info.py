@@ -80,7 +80,7 @@ username:
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import registry_credentials
+from ansible_collections.echo.platform.plugins.module_utils._do.registry import registry_credentials
 
 
 def main():

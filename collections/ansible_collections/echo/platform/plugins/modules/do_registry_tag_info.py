@@ -95,7 +95,7 @@ image:
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import registry_tag_info
+from ansible_collections.echo.platform.plugins.module_utils._do.registry import registry_tag_info
 
 
 def main():

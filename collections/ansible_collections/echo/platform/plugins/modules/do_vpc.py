@@ -83,7 +83,7 @@ vpc:
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_vpc
+from ansible_collections.echo.platform.plugins.module_utils._do.vpc import ensure_vpc
 
 
 def main():
