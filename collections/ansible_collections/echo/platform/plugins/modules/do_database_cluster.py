@@ -162,7 +162,6 @@ connection:
 import os
 
 from ansible_collections.echo.platform.plugins.module_utils._common.argspec import WAIT_ARG_SPEC
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
 from ansible_collections.echo.platform.plugins.module_utils._do.database import ensure_database
@@ -191,16 +190,8 @@ def main():
                         required_if=[("state", "present", ["version", "size", "region"])])
     # seconds between two reads while waiting (the rehearsal environment sets it lower)
     poll_interval = float(os.environ.get("ECHO_DO_POLL_INTERVAL", "2"))
-    try:
-        result = ensure_database(client_from_params(module.params), module.params, module.check_mode,
-                                 poll_interval=poll_interval)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure_database(client_from_params(module.params), module.params, module.check_mode,
+                                       poll_interval=poll_interval))
 
 
 if __name__ == "__main__":

@@ -184,7 +184,6 @@ kubeconfig_changed:
 import os
 
 from ansible_collections.echo.platform.plugins.module_utils._common.argspec import WAIT_ARG_SPEC
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.files import private_file_differs, write_private_file
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
@@ -235,15 +234,7 @@ def main():
                                  "(got min_nodes=%s, max_nodes=%s)" % (pool["name"], pool.get("min_nodes"), pool.get("max_nodes")))
     # seconds between two reads while waiting (the rehearsal environment sets it lower)
     poll_interval = float(os.environ.get("ECHO_DO_POLL_INTERVAL", "2"))
-    try:
-        result = ensure(client_from_params(module.params), module.params, module.check_mode, poll_interval)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure(client_from_params(module.params), module.params, module.check_mode, poll_interval))
 
 
 if __name__ == "__main__":

@@ -97,7 +97,6 @@ created:
   type: bool
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
 from ansible_collections.echo.platform.plugins.module_utils._do.project import ensure_project_resources
@@ -113,13 +112,7 @@ def main():
         description=dict(type="str"),
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    try:
-        result = ensure_project_resources(client_from_params(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure_project_resources(client_from_params(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -77,7 +77,6 @@ username:
   type: str
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
 from ansible_collections.echo.platform.plugins.module_utils._do.registry import registry_credentials
@@ -90,11 +89,7 @@ def main():
         expiry_seconds=dict(type="int", default=0),
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    try:
-        result = registry_credentials(client_from_params(module.params), module.params)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    module.exit_json(**result)
+    module.run(lambda: registry_credentials(client_from_params(module.params), module.params))
 
 
 if __name__ == "__main__":

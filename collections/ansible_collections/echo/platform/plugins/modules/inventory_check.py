@@ -81,13 +81,22 @@ layers:
   sample: [do, gcp]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.echo.platform.plugins.module_utils._common.errors import ValidationError
+from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._common.preflight import validate
 
 
+def check(params):
+    problems = validate(params["settings"], params["group_names"], params["other_cidrs"], params["layers"], params["credentials"])
+    result = dict(changed=False, problems=problems, layers=params["layers"])
+    if problems:
+        raise ValidationError("Inventory check failed with %d problem(s): %s" % (len(problems), " | ".join(p["msg"] for p in problems)),
+                              result=result)
+    return result
+
+
 def main():
-    module = AnsibleModule(
+    module = EchoModule(
         argument_spec=dict(
             settings=dict(type="dict", required=True),
             group_names=dict(type="list", elements="str", required=True),
@@ -97,13 +106,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    problems = validate(params["settings"], params["group_names"], params["other_cidrs"], params["layers"], params["credentials"])
-    result = dict(changed=False, problems=problems, layers=params["layers"])
-    if problems:
-        module.fail_json(msg="Inventory check failed with %d problem(s): %s" % (len(problems), " | ".join(p["msg"] for p in problems)),
-                         **result)
-    module.exit_json(**result)
+    module.run(check, module.params)
 
 
 if __name__ == "__main__":
