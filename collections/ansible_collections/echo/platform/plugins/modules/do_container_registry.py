@@ -42,16 +42,8 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
+  - echo.platform.attributes.FULL
+  - echo.platform.attributes.DO_ACTION_GROUP
 """
 
 EXAMPLES = r"""

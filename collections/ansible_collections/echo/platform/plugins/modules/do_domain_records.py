@@ -82,6 +82,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.attributes
+  - echo.platform.attributes.DO_ACTION_GROUP
 attributes:
   check_mode:
     support: full
@@ -89,11 +90,6 @@ attributes:
     support: full
     details:
       - The diff lists the records of the listed names and types under C(records) as C({name, type, data, ttl}), sorted.
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
 notes:
   - There is no C(state=absent) and no name is ever removed as a whole; O(purge=true) only deletes the extra
     records of the listed names and types.

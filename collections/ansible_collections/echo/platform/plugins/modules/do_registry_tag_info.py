@@ -40,12 +40,7 @@ extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.attributes
   - echo.platform.attributes.INFO_MODULE
-attributes:
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
+  - echo.platform.attributes.DO_ACTION_GROUP
 """
 
 EXAMPLES = r"""

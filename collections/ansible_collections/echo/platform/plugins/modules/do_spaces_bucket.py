@@ -34,11 +34,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth.spaces
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - echo.platform.attributes.FULL
 """
 
 EXAMPLES = r"""

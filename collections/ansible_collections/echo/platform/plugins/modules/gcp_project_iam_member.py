@@ -39,6 +39,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.gcp_auth
   - echo.platform.attributes
+  - echo.platform.attributes.GCP_ACTION_GROUP
 attributes:
   check_mode:
     support: full
@@ -46,11 +47,6 @@ attributes:
     support: full
     details:
       - The diff shows the members of the one binding that changes.
-  action_group:
-    description: Use C(group/echo.platform.gcp) in C(module_defaults) to set the project and credentials once.
-    support: full
-    membership:
-      - echo.platform.gcp
 """
 
 EXAMPLES = r"""

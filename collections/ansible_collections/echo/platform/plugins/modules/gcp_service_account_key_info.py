@@ -33,12 +33,7 @@ extends_documentation_fragment:
   - echo.platform.gcp_auth
   - echo.platform.attributes
   - echo.platform.attributes.INFO_MODULE
-attributes:
-  action_group:
-    description: Use C(group/echo.platform.gcp) in C(module_defaults) to set the project and credentials once.
-    support: full
-    membership:
-      - echo.platform.gcp
+  - echo.platform.attributes.GCP_ACTION_GROUP
 """
 
 EXAMPLES = r"""

@@ -178,6 +178,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.k8s_auth
   - echo.platform.attributes
+  - echo.platform.attributes.SEALED_ACTION_GROUP
 attributes:
   check_mode:
     support: full
@@ -187,11 +188,6 @@ attributes:
     support: full
     details:
       - The diff lists key names only; re-encrypted keys are marked.
-  action_group:
-    description: Use C(group/echo.platform.sealed) in C(module_defaults) to set the cluster connection once.
-    support: full
-    membership:
-      - echo.platform.sealed
 notes:
   - "Sealed values: a random 32-byte AES-256-GCM key with an all-zero nonce encrypts the value; the key is wrapped
     with RSA-OAEP-SHA256 using the label C(namespace/name), C(namespace) or empty; stored as a 2-byte big-endian

@@ -98,12 +98,7 @@ extends_documentation_fragment:
   - echo.platform.k8s_auth
   - echo.platform.attributes
   - echo.platform.attributes.INFO_MODULE
-attributes:
-  action_group:
-    description: Use C(group/echo.platform.sealed) in C(module_defaults) to set the cluster connection once.
-    support: full
-    membership:
-      - echo.platform.sealed
+  - echo.platform.attributes.SEALED_ACTION_GROUP
 """
 
 EXAMPLES = r"""
