@@ -29,3 +29,46 @@ attributes:
     details:
       - This action does not modify state.
 """
+
+    # Modules that change something, with full check mode and diff support.
+    FULL = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+    # Members of the echo.platform.do action group (meta/runtime.yml).
+    DO_ACTION_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
+    support: full
+    membership:
+      - echo.platform.do
+"""
+
+    # Members of the echo.platform.gcp action group (meta/runtime.yml).
+    GCP_ACTION_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/echo.platform.gcp) in C(module_defaults) to set the project and credentials once.
+    support: full
+    membership:
+      - echo.platform.gcp
+"""
+
+    # Members of the echo.platform.sealed action group (meta/runtime.yml).
+    SEALED_ACTION_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/echo.platform.sealed) in C(module_defaults) to set the cluster connection once.
+    support: full
+    membership:
+      - echo.platform.sealed
+"""

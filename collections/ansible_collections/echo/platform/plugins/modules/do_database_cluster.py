@@ -92,16 +92,8 @@ extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.wait
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
+  - echo.platform.attributes.FULL
+  - echo.platform.attributes.DO_ACTION_GROUP
 """
 
 EXAMPLES = r"""
@@ -159,11 +151,12 @@ connection:
       returned: always
 """
 
+import os
+
 from ansible_collections.echo.platform.plugins.module_utils._common.argspec import WAIT_ARG_SPEC
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_database
+from ansible_collections.echo.platform.plugins.module_utils._do.database import ensure_database
 
 
 def main():
@@ -187,15 +180,10 @@ def main():
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC, WAIT_ARG_SPEC], supports_check_mode=True,
                         required_if=[("state", "present", ["version", "size", "region"])])
-    try:
-        result = ensure_database(client_from_params(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    # seconds between two reads while waiting (the rehearsal environment sets it lower)
+    poll_interval = float(os.environ.get("ECHO_DO_POLL_INTERVAL", "2"))
+    module.run(lambda: ensure_database(client_from_params(module.params), module.params, module.check_mode,
+                                       poll_interval=poll_interval))
 
 
 if __name__ == "__main__":

@@ -60,16 +60,8 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
+  - echo.platform.attributes.FULL
+  - echo.platform.attributes.DO_ACTION_GROUP
 """
 
 EXAMPLES = r"""
@@ -107,10 +99,9 @@ connection:
       returned: always
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_pool
+from ansible_collections.echo.platform.plugins.module_utils._do.pool import ensure_pool
 
 
 def main():
@@ -125,15 +116,7 @@ def main():
         return_connection=dict(type="bool", default=False),
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    try:
-        result = ensure_pool(client_from_params(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure_pool(client_from_params(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

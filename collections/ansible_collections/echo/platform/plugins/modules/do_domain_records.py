@@ -82,6 +82,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.attributes
+  - echo.platform.attributes.DO_ACTION_GROUP
 attributes:
   check_mode:
     support: full
@@ -89,11 +90,6 @@ attributes:
     support: full
     details:
       - The diff lists the records of the listed names and types under C(records) as C({name, type, data, ttl}), sorted.
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
 notes:
   - There is no C(state=absent) and no name is ever removed as a whole; O(purge=true) only deletes the extra
     records of the listed names and types.
@@ -187,7 +183,6 @@ changes:
       ttl: 1800
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
 from ansible_collections.echo.platform.plugins.module_utils._do.domain import RECORD_TYPES, ensure_domain_records
@@ -207,15 +202,7 @@ def main():
         purge=dict(type="bool", default=False),
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    try:
-        result = ensure_domain_records(client_from_params(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure_domain_records(client_from_params(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -106,16 +106,8 @@ extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.wait
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
+  - echo.platform.attributes.FULL
+  - echo.platform.attributes.DO_ACTION_GROUP
 """
 
 EXAMPLES = r"""
@@ -181,11 +173,25 @@ kubeconfig_changed:
   sample: false
 """
 
+import os
+
 from ansible_collections.echo.platform.plugins.module_utils._common.argspec import WAIT_ARG_SPEC
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
+from ansible_collections.echo.platform.plugins.module_utils._common.files import private_file_differs, write_private_file
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_cluster
+from ansible_collections.echo.platform.plugins.module_utils._do.cluster import ensure_cluster
+
+
+def ensure(client, params, check_mode, poll_interval):
+    """ensure_cluster, then the kubeconfig file it fetched the text of (check mode: only compared)."""
+    result = ensure_cluster(client, params, check_mode, poll_interval=poll_interval)
+    text = result.pop("kubeconfig", None)
+    if text is not None:
+        path = params["kubeconfig_path"]
+        changed = private_file_differs(path, text) if check_mode else write_private_file(path, text)
+        result["changed"] = result["changed"] or changed
+        result["kubeconfig_changed"] = changed
+    return result
 
 
 def main():
@@ -218,15 +224,9 @@ def main():
                                    or pool["min_nodes"] > pool["max_nodes"]):
             module.fail_json(msg="node_pools: pool %s autoscales, so it needs min_nodes <= max_nodes "
                                  "(got min_nodes=%s, max_nodes=%s)" % (pool["name"], pool.get("min_nodes"), pool.get("max_nodes")))
-    try:
-        result = ensure_cluster(client_from_params(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    # seconds between two reads while waiting (the rehearsal environment sets it lower)
+    poll_interval = float(os.environ.get("ECHO_DO_POLL_INTERVAL", "2"))
+    module.run(lambda: ensure(client_from_params(module.params), module.params, module.check_mode, poll_interval))
 
 
 if __name__ == "__main__":

@@ -34,11 +34,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth.spaces
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - echo.platform.attributes.FULL
 """
 
 EXAMPLES = r"""
@@ -63,7 +59,6 @@ bucket:
     urn: do:space:dbr-echo-dev-uploads
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import SPACES_ARG_SPEC
 from ansible_collections.echo.platform.plugins.module_utils._do.spaces import ensure_bucket, s3_client
@@ -76,13 +71,7 @@ def main():
         versioning=dict(type="bool"),
     )
     module = EchoModule(argument_spec, shared_specs=[SPACES_ARG_SPEC], supports_check_mode=True)
-    try:
-        result = ensure_bucket(s3_client(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure_bucket(s3_client(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

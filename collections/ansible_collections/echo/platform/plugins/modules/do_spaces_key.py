@@ -52,16 +52,8 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
+  - echo.platform.attributes.FULL
+  - echo.platform.attributes.DO_ACTION_GROUP
 """
 
 EXAMPLES = r"""
@@ -98,10 +90,39 @@ created:
   sample: false
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
+import json
+
+from ansible_collections.echo.platform.plugins.module_utils._common.files import write_private_file
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_spaces_key
+from ansible_collections.echo.platform.plugins.module_utils._do.spaces_key import ensure_spaces_key
+
+
+def read_secret_file(path, access_key):
+    """The secret kept at ``path`` for ``access_key``, or None (no file, another key, not JSON).
+
+    ``path`` is the secret_path option, already expanded (type=path).
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if data.get("access_key") == access_key:
+        return data.get("secret_key")
+    return None
+
+
+def ensure(client, params, check_mode):
+    """ensure_spaces_key, keeping a new key's secret in ``secret_path`` (and reading it back later)."""
+    result = ensure_spaces_key(client, params, check_mode)
+    path = params.get("secret_path")
+    if path and result.get("created"):
+        if result["secret_key"]:
+            write_private_file(path, json.dumps({"access_key": result["access_key"], "secret_key": result["secret_key"]}))
+    elif path and result.get("created") is False:
+        result["secret_key"] = read_secret_file(path, result["access_key"])
+    return result
 
 
 def main():
@@ -115,15 +136,7 @@ def main():
         secret_path=dict(type="path", no_log=False),
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    try:
-        result = ensure_spaces_key(client_from_params(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure(client_from_params(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

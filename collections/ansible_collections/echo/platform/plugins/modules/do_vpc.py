@@ -41,16 +41,8 @@ options:
 extends_documentation_fragment:
   - echo.platform.do_auth
   - echo.platform.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    description: Use C(group/echo.platform.do) in C(module_defaults) to set the API URL and token once.
-    support: full
-    membership:
-      - echo.platform.do
+  - echo.platform.attributes.FULL
+  - echo.platform.attributes.DO_ACTION_GROUP
 """
 
 EXAMPLES = r"""
@@ -80,10 +72,9 @@ vpc:
     urn: do:vpc:5a4981aa-9653-4bd1-bef5-d6bff52042e4
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
-from ansible_collections.echo.platform.plugins.module_utils._do.services import ensure_vpc
+from ansible_collections.echo.platform.plugins.module_utils._do.vpc import ensure_vpc
 
 
 def main():
@@ -96,13 +87,7 @@ def main():
     )
     module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True,
                         required_if=[("state", "present", ["region"])])
-    try:
-        result = ensure_vpc(client_from_params(module.params), module.params, module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.run(lambda: ensure_vpc(client_from_params(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

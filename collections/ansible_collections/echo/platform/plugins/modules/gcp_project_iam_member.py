@@ -39,6 +39,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.gcp_auth
   - echo.platform.attributes
+  - echo.platform.attributes.GCP_ACTION_GROUP
 attributes:
   check_mode:
     support: full
@@ -46,11 +47,6 @@ attributes:
     support: full
     details:
       - The diff shows the members of the one binding that changes.
-  action_group:
-    description: Use C(group/echo.platform.gcp) in C(module_defaults) to set the project and credentials once.
-    support: full
-    membership:
-      - echo.platform.gcp
 """
 
 EXAMPLES = r"""
@@ -97,12 +93,20 @@ etag_conflicts:
   sample: 0
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._gcp import auth
 from ansible_collections.echo.platform.plugins.module_utils._gcp import policy as pol
 from ansible_collections.echo.platform.plugins.module_utils._gcp.client import GcpClient
 from ansible_collections.echo.platform.plugins.module_utils._gcp.iam import ProjectIamService
+
+
+def ensure_member(params, check_mode):
+    client = GcpClient(auth.session(auth.credentials_from_params(params)))
+    service = ProjectIamService(client, params["project"])
+    changed, before, after, conflicts = service.ensure(params["role"], params["member"], params["state"],
+                                                       check_mode=check_mode)
+    diff = pol.binding_diff(before, after, params["role"])
+    return dict(changed=changed, binding=diff["after"], etag_conflicts=conflicts, diff=diff)
 
 
 def main():
@@ -123,19 +127,7 @@ def main():
     if not auth.HAS_GOOGLE_AUTH:
         module.fail_json(msg="This module needs the google-auth Python library (pip install google-auth)")
 
-    try:
-        client = GcpClient(auth.session(auth.credentials_from_params(params)))
-        service = ProjectIamService(client, params["project"])
-        changed, before, after, conflicts = service.ensure(params["role"], params["member"], params["state"],
-                                                           check_mode=module.check_mode)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-
-    diff = pol.binding_diff(before, after, params["role"])
-    result = dict(changed=changed, binding=diff["after"], etag_conflicts=conflicts)
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module.run(ensure_member, params, module.check_mode)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,7 @@ extends_documentation_fragment:
   - echo.platform.gcp_auth
   - echo.platform.attributes
   - echo.platform.attributes.INFO_MODULE
-attributes:
-  action_group:
-    description: Use C(group/echo.platform.gcp) in C(module_defaults) to set the project and credentials once.
-    support: full
-    membership:
-      - echo.platform.gcp
+  - echo.platform.attributes.GCP_ACTION_GROUP
 """
 
 EXAMPLES = r"""
@@ -98,11 +93,16 @@ service_account_keys:
       sample: false
 """
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._gcp import auth
 from ansible_collections.echo.platform.plugins.module_utils._gcp.client import GcpClient
 from ansible_collections.echo.platform.plugins.module_utils._gcp.keys import list_keys
+
+
+def key_info(params):
+    client = GcpClient(auth.session(auth.credentials_from_params(params)))
+    keys = list_keys(client, params["project"], params["service_account"], params["key_types"])
+    return dict(changed=False, service_account_keys=keys)
 
 
 def main():
@@ -124,12 +124,7 @@ def main():
         module.fail_json(msg=problem)
     if not auth.HAS_GOOGLE_AUTH:
         module.fail_json(msg="This module needs the google-auth Python library (pip install google-auth)")
-    try:
-        client = GcpClient(auth.session(auth.credentials_from_params(params)))
-        keys = list_keys(client, params["project"], params["service_account"], params["key_types"])
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    module.exit_json(changed=False, service_account_keys=keys)
+    module.run(key_info, params)
 
 
 if __name__ == "__main__":

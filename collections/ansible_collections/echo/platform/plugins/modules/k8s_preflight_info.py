@@ -198,7 +198,7 @@ import os
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError
+from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._k8s import workloads as wl
 from ansible_collections.echo.platform.plugins.module_utils._k8s.argspec import K8S_AUTH_ARG_SPEC, auth_params
@@ -354,17 +354,19 @@ def run(module):
     return result
 
 
+def preflight(module):
+    try:
+        return run(module)
+    except ValueError as exc:  # a quantity or a YAML document the manifests cannot hold
+        raise ValidationError("Failed to read the rendered manifests: %s" % exc)
+
+
 def main():
     module = EchoModule(argument_spec(), shared_specs=[K8S_AUTH_ARG_SPEC], supports_check_mode=True,
                         required_one_of=[("manifests", "sources")])
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
-    try:
-        module.exit_json(**run(module))
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    except ValueError as exc:  # a quantity or a YAML document the manifests cannot hold
-        module.fail_json(msg="Failed to read the rendered manifests: %s" % exc)
+    module.run(preflight, module)
 
 
 if __name__ == "__main__":

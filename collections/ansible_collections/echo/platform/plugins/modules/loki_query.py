@@ -303,6 +303,35 @@ def build_query(params):
     return q.build_query(selector, filters)
 
 
+def query_logs(module):
+    params = module.params
+    result = dict(changed=False, query=None)
+    try:
+        result["query"] = build_query(params)
+        start_ns, end_ns = q.resolve_range(time.time_ns(), params["since"], params["start"], params["end"])
+        window_ns = q.parse_duration(params["max_query_length"])
+        if params["workers"] < 1 or params["workers"] > 32:
+            raise ValidationError("workers must be between 1 and 32, got %d" % params["workers"])
+        conn = argspec.connection_from_params(params)
+        client = LokiClient(conn)
+        for secret in client.secrets:
+            module.add_secret(secret)
+        summary = export(client, result["query"], start_ns, end_ns, params["dest"], fmt=params["format"],
+                         limit=params["limit"], max_entries=params["max_entries"], workers=params["workers"],
+                         window_ns=window_ns, server_max_entries=params["server_max_entries"],
+                         sample_size=params["sample_size"])
+    except EchoError as exc:
+        exc.result = dict(exc.result, **result)  # a failure still tells the query it ran
+        raise
+    result.update(
+        dest=summary["path"], format=params["format"], start=q.format_ns(start_ns), end=q.format_ns(end_ns),
+        entries=summary["entries"], streams=summary["streams"], windows=summary["windows"], pages=summary["pages"],
+        requests=summary["requests"], retries=summary["retries"], truncated=summary["truncated"],
+        first_timestamp=summary["first_timestamp"], last_timestamp=summary["last_timestamp"], sample=summary["sample"],
+    )
+    return result
+
+
 def main():
     module = EchoModule(
         argument_spec=dict(
@@ -333,31 +362,7 @@ def main():
         required_one_of=[("since", "start")],
         supports_check_mode=True,
     )
-    params = module.params
-    result = dict(changed=False, query=None)
-    try:
-        result["query"] = build_query(params)
-        start_ns, end_ns = q.resolve_range(time.time_ns(), params["since"], params["start"], params["end"])
-        window_ns = q.parse_duration(params["max_query_length"])
-        if params["workers"] < 1 or params["workers"] > 32:
-            raise ValidationError("workers must be between 1 and 32, got %d" % params["workers"])
-        conn = argspec.connection_from_params(params)
-        client = LokiClient(conn)
-        for secret in client.secrets:
-            module.add_secret(secret)
-        summary = export(client, result["query"], start_ns, end_ns, params["dest"], fmt=params["format"],
-                         limit=params["limit"], max_entries=params["max_entries"], workers=params["workers"],
-                         window_ns=window_ns, server_max_entries=params["server_max_entries"],
-                         sample_size=params["sample_size"])
-    except EchoError as exc:
-        module.fail_from_error(exc, **result)
-    result.update(
-        dest=summary["path"], format=params["format"], start=q.format_ns(start_ns), end=q.format_ns(end_ns),
-        entries=summary["entries"], streams=summary["streams"], windows=summary["windows"], pages=summary["pages"],
-        requests=summary["requests"], retries=summary["retries"], truncated=summary["truncated"],
-        first_timestamp=summary["first_timestamp"], last_timestamp=summary["last_timestamp"], sample=summary["sample"],
-    )
-    module.exit_json(**result)
+    module.run(query_logs, module)
 
 
 if __name__ == "__main__":

@@ -178,6 +178,7 @@ options:
 extends_documentation_fragment:
   - echo.platform.k8s_auth
   - echo.platform.attributes
+  - echo.platform.attributes.SEALED_ACTION_GROUP
 attributes:
   check_mode:
     support: full
@@ -187,11 +188,6 @@ attributes:
     support: full
     details:
       - The diff lists key names only; re-encrypted keys are marked.
-  action_group:
-    description: Use C(group/echo.platform.sealed) in C(module_defaults) to set the cluster connection once.
-    support: full
-    membership:
-      - echo.platform.sealed
 notes:
   - "Sealed values: a random 32-byte AES-256-GCM key with an all-zero nonce encrypts the value; the key is wrapped
     with RSA-OAEP-SHA256 using the label C(namespace/name), C(namespace) or empty; stored as a 2-byte big-endian
@@ -302,7 +298,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, ValidationError
+from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, SealedSecretsError, ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._k8s.argspec import K8S_AUTH_ARG_SPEC, auth_params
 from ansible_collections.echo.platform.plugins.module_utils._sealed import crypto, generate as gen, service
@@ -395,10 +391,18 @@ def run(module):
         template_labels=p["template_labels"], template_annotations=p["template_annotations"],
         check_mode=module.check_mode, mode=_mode(p["mode"]), expect_keys=p["expect_keys"],
         generate=p["generate"], generate_length=p["generate_length"], htpasswd=p["htpasswd"], on_secret=module.add_secret)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
     return result
+
+
+def seal(module):
+    try:
+        return run(module)
+    except EchoError:
+        raise
+    except Exception as exc:  # never let a traceback carry locals; the message names the type only
+        raise SealedSecretsError("Failed to seal %s/%s: unexpected %s" % (module.params["namespace"], module.params["name"],
+                                                                          type(exc).__name__),
+                                 result={"exception": traceback.format_exc()})
 
 
 def main():
@@ -412,15 +416,7 @@ def main():
         module.fail_json(msg=missing_required_lib("cryptography"), exception=str(crypto.CRYPTOGRAPHY_IMPORT_ERROR))
     if module.params["htpasswd"] and not gen.HAS_BCRYPT:
         module.fail_json(msg=missing_required_lib("bcrypt"))
-    try:
-        result = run(module)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    except Exception as exc:  # never let a traceback carry locals; the message names the type only
-        module.fail_json(msg="Failed to seal %s/%s: unexpected %s" % (module.params["namespace"], module.params["name"],
-                                                                      type(exc).__name__),
-                         exception=traceback.format_exc())
-    module.exit_json(**result)
+    module.run(seal, module)
 
 
 if __name__ == "__main__":

@@ -98,12 +98,7 @@ extends_documentation_fragment:
   - echo.platform.k8s_auth
   - echo.platform.attributes
   - echo.platform.attributes.INFO_MODULE
-attributes:
-  action_group:
-    description: Use C(group/echo.platform.sealed) in C(module_defaults) to set the cluster connection once.
-    support: full
-    membership:
-      - echo.platform.sealed
+  - echo.platform.attributes.SEALED_ACTION_GROUP
 """
 
 EXAMPLES = r"""
@@ -181,7 +176,7 @@ missing_required:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, ValidationError
+from ansible_collections.echo.platform.plugins.module_utils._common.errors import ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._k8s.argspec import K8S_AUTH_ARG_SPEC, auth_params
 from ansible_collections.echo.platform.plugins.module_utils._sealed import keydiff, service
@@ -279,11 +274,7 @@ def main():
     spec = argument_spec()
     spec.update(K8S_AUTH_ARG_SPEC)
     module = EchoModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except EchoError as exc:
-        module.fail_from_error(exc)
-    module.exit_json(**result)
+    module.run(run, module)
 
 
 if __name__ == "__main__":

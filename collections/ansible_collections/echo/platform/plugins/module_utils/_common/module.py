@@ -4,7 +4,8 @@
 """EchoModule: the AnsibleModule every echo.platform module uses.
 
 Private to the echo.platform collection. It merges shared argument specs, registers derived
-secrets as no-log values, and turns one EchoError into one failure (``fail_from_error``).
+secrets as no-log values, turns one EchoError into one failure (``fail_from_error``) and ends
+every module the same way (``run``).
 """
 
 from __future__ import annotations
@@ -45,3 +46,21 @@ class EchoModule(AnsibleModule):
             result.update(exc.to_result())
         result.update(extra)
         self.fail_json(msg=str(exc), **result)
+
+    def run(self, func, *args, **kwargs):
+        """End the module with the result of ``func(*args, **kwargs)``; never returns.
+
+        An EchoError becomes one failure (its message, API status and partial result). On success
+        the result's ``warnings`` are emitted with ``warn``, its ``diff`` is dropped unless the
+        task runs with ``--diff``, and the rest is returned with ``exit_json``. Build API clients
+        inside ``func`` (a lambda will do), so that their errors fail the same way.
+        """
+        try:
+            result = func(*args, **kwargs)
+        except EchoError as exc:
+            self.fail_from_error(exc)
+        for warning in result.pop("warnings", None) or []:
+            self.warn(warning)
+        if not self._diff:
+            result.pop("diff", None)
+        self.exit_json(**result)
