@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Argument specs of the DigitalOcean modules and the helper that builds their client.
 
-Private to the echo.platform collection. DO_AUTH_ARG_SPEC mirrors plugins/doc_fragments/do_auth.py,
-SPACES_ARG_SPEC mirrors plugins/doc_fragments/do_spaces.py.
+Private to the echo.platform collection. DO_AUTH_ARG_SPEC mirrors the DOCUMENTATION of
+plugins/doc_fragments/do_auth.py (fragment echo.platform.do_auth), SPACES_ARG_SPEC its SPACES
+(fragment echo.platform.do_auth.spaces).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one DigitalOcean API client of the collection, built on pydo's HTTP pipeline.
 
 Private to the echo.platform collection. It fixes pydo's quirks in one place:

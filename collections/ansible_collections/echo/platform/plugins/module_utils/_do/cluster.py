@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes clusters and their node pools: find, read, plan (``logic``), apply, wait.
 
 Private to the echo.platform collection. A cluster is never recreated: fields that cannot change

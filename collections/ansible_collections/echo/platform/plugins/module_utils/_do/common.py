@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Small helpers the DigitalOcean resource files share (no I/O of their own).
 
 Private to the echo.platform collection. Each resource file (``vpc``, ``cluster``, ``database``,

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Managed database clusters: find, read, plan (``logic``), create or resize, wait, then the
 eviction policy (Valkey) and the firewall (trusted sources).
 

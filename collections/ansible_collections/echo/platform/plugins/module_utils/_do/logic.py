@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure DigitalOcean logic: desired vs current per resource, predicates, URIs (no I/O).
 
 Private to the echo.platform collection. Each ``*_changes`` function returns what must change to go

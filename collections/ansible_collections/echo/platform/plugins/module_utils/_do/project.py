@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Projects and the resources assigned to them: find (create on demand), read the assigned URNs,
 plan (``logic.missing_urns``), assign, or move out to the default project.
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The container registry: read, create or delete it, its docker credentials, its image tags.
 
 Private to the echo.platform collection. An existing registry is only read (it cannot move or be

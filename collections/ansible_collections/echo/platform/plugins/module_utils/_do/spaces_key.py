@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: echo.platform contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Spaces access keys through the DigitalOcean API: find, plan (``logic.spaces_key_changes``),
 create, update the grants or delete.
 
