@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Options of plugins/module_utils/_do/argspec.py DO_AUTH_ARG_SPEC
+    # Options of plugins/module_utils/_do/argspec.py ARG_SPEC
     DOCUMENTATION = r"""
 options:
   api_url:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Options of plugins/module_utils/_gcp/auth.py auth_arg_spec()
+    # Options of plugins/module_utils/_gcp/argspec.py ARG_SPEC
     DOCUMENTATION = r"""
 options:
   project:

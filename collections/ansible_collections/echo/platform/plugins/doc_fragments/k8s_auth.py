@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Options of plugins/module_utils/_k8s/argspec.py K8S_AUTH_ARG_SPEC (names as in kubernetes.core)
+    # Options of plugins/module_utils/_k8s/argspec.py ARG_SPEC (names as in kubernetes.core)
     DOCUMENTATION = r"""
 options:
   kubeconfig:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Options of plugins/module_utils/_loki/argspec.py loki_connection_arg_spec()
+    # Options of plugins/module_utils/_loki/argspec.py ARG_SPEC
     DOCUMENTATION = r"""
 options:
   url:

@@ -74,7 +74,7 @@ created:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.registry import ensure_registry
 
 
@@ -85,8 +85,8 @@ def main():
         subscription_tier=dict(type="str", choices=["starter", "basic", "professional"], default="basic"),
         region=dict(type="str", default="ams3"),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    module.run(lambda: ensure_registry(client_from_params(module.params), module.params, module.check_mode))
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True)
+    module.run(lambda: ensure_registry(do_connection.client_from_module(module), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

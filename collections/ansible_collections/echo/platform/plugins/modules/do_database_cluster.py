@@ -155,7 +155,7 @@ import os
 
 from ansible_collections.echo.platform.plugins.module_utils._common.argspec import WAIT_ARG_SPEC
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.database import ensure_database
 
 
@@ -178,11 +178,11 @@ def main():
         )),
         return_connection=dict(type="bool", default=False),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC, WAIT_ARG_SPEC], supports_check_mode=True,
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC, WAIT_ARG_SPEC], supports_check_mode=True,
                         required_if=[("state", "present", ["version", "size", "region"])])
     # seconds between two reads while waiting (the rehearsal environment sets it lower)
     poll_interval = float(os.environ.get("ECHO_DO_POLL_INTERVAL", "2"))
-    module.run(lambda: ensure_database(client_from_params(module.params), module.params, module.check_mode,
+    module.run(lambda: ensure_database(do_connection.client_from_module(module), module.params, module.check_mode,
                                        poll_interval=poll_interval))
 
 

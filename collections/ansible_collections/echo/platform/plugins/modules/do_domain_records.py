@@ -184,7 +184,7 @@ changes:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.domain import RECORD_TYPES, ensure_domain_records
 
 
@@ -201,8 +201,8 @@ def main():
         takeover=dict(type="bool", default=False),
         purge=dict(type="bool", default=False),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    module.run(lambda: ensure_domain_records(client_from_params(module.params), module.params, module.check_mode))
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True)
+    module.run(lambda: ensure_domain_records(do_connection.client_from_module(module), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

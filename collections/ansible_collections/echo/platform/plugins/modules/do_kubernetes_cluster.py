@@ -178,7 +178,7 @@ import os
 from ansible_collections.echo.platform.plugins.module_utils._common.argspec import WAIT_ARG_SPEC
 from ansible_collections.echo.platform.plugins.module_utils._common.files import private_file_differs, write_private_file
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.cluster import ensure_cluster
 
 
@@ -217,7 +217,7 @@ def main():
         purge_node_pools=dict(type="bool", default=False),
         kubeconfig_path=dict(type="path"),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC, WAIT_ARG_SPEC], supports_check_mode=True,
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC, WAIT_ARG_SPEC], supports_check_mode=True,
                         required_if=[("state", "present", ["region", "version", "node_pools"])])
     for pool in module.params.get("node_pools") or []:
         if pool["auto_scale"] and (pool.get("min_nodes") is None or pool.get("max_nodes") is None
@@ -226,7 +226,7 @@ def main():
                                  "(got min_nodes=%s, max_nodes=%s)" % (pool["name"], pool.get("min_nodes"), pool.get("max_nodes")))
     # seconds between two reads while waiting (the rehearsal environment sets it lower)
     poll_interval = float(os.environ.get("ECHO_DO_POLL_INTERVAL", "2"))
-    module.run(lambda: ensure(client_from_params(module.params), module.params, module.check_mode, poll_interval))
+    module.run(lambda: ensure(do_connection.client_from_module(module), module.params, module.check_mode, poll_interval))
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ kubeconfig:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.cluster import cluster_result, find_cluster
 
 
@@ -107,9 +107,9 @@ def main():
         return_kubeconfig=dict(type="bool", default=False),
         expiry_seconds=dict(type="int", default=0),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True)
     # the kubeconfig is returned on purpose (return_kubeconfig); the calling task carries no_log
-    module.run(lambda: run(client_from_params(module.params), module.params))
+    module.run(lambda: run(do_connection.client_from_module(module), module.params))
 
 
 if __name__ == "__main__":

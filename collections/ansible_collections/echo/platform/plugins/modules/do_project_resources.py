@@ -90,7 +90,7 @@ created:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.project import ensure_project_resources
 
 
@@ -103,8 +103,8 @@ def main():
         environment=dict(type="str", choices=["Development", "Staging", "Production"], default="Development"),
         description=dict(type="str"),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    module.run(lambda: ensure_project_resources(client_from_params(module.params), module.params, module.check_mode))
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True)
+    module.run(lambda: ensure_project_resources(do_connection.client_from_module(module), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ username:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.registry import registry_credentials
 
 
@@ -83,8 +83,8 @@ def main():
         read_write=dict(type="bool", default=False),
         expiry_seconds=dict(type="int", default=0),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    module.run(lambda: registry_credentials(client_from_params(module.params), module.params))
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True)
+    module.run(lambda: registry_credentials(do_connection.client_from_module(module), module.params))
 
 
 if __name__ == "__main__":

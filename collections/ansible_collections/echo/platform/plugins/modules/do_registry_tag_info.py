@@ -88,7 +88,7 @@ image:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.registry import registry_tag_info
 
 
@@ -99,8 +99,8 @@ def main():
         tag=dict(type="str", required=True),
         min_size_bytes=dict(type="int", default=1),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    module.run(lambda: registry_tag_info(client_from_params(module.params), module.params))
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True)
+    module.run(lambda: registry_tag_info(do_connection.client_from_module(module), module.params))
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ import json
 
 from ansible_collections.echo.platform.plugins.module_utils._common.files import write_private_file
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.spaces_key import ensure_spaces_key
 
 
@@ -135,8 +135,8 @@ def main():
         )),
         secret_path=dict(type="path", no_log=False),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True)
-    module.run(lambda: ensure(client_from_params(module.params), module.params, module.check_mode))
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True)
+    module.run(lambda: ensure(do_connection.client_from_module(module), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ vpc:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._do.argspec import DO_AUTH_ARG_SPEC, client_from_params
+from ansible_collections.echo.platform.plugins.module_utils._do import argspec as do_connection
 from ansible_collections.echo.platform.plugins.module_utils._do.vpc import ensure_vpc
 
 
@@ -85,9 +85,9 @@ def main():
         ip_range=dict(type="str"),
         description=dict(type="str"),
     )
-    module = EchoModule(argument_spec, shared_specs=[DO_AUTH_ARG_SPEC], supports_check_mode=True,
+    module = EchoModule(argument_spec, shared_specs=[do_connection.ARG_SPEC], supports_check_mode=True,
                         required_if=[("state", "present", ["region"])])
-    module.run(lambda: ensure_vpc(client_from_params(module.params), module.params, module.check_mode))
+    module.run(lambda: ensure_vpc(do_connection.client_from_module(module), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -94,14 +94,13 @@ etag_conflicts:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
+from ansible_collections.echo.platform.plugins.module_utils._gcp import argspec as gcp_connection
 from ansible_collections.echo.platform.plugins.module_utils._gcp import auth
 from ansible_collections.echo.platform.plugins.module_utils._gcp import policy as pol
-from ansible_collections.echo.platform.plugins.module_utils._gcp.client import GcpClient
 from ansible_collections.echo.platform.plugins.module_utils._gcp.iam import ProjectIamService
 
 
-def ensure_member(params, check_mode):
-    client = GcpClient(auth.session(auth.credentials_from_params(params)))
+def ensure_member(client, params, check_mode):
     service = ProjectIamService(client, params["project"])
     changed, before, after, conflicts = service.ensure(params["role"], params["member"], params["state"],
                                                        check_mode=check_mode)
@@ -116,7 +115,7 @@ def main():
             member=dict(type="str", required=True),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
-        shared_specs=(auth.auth_arg_spec(),),
+        shared_specs=(gcp_connection.ARG_SPEC,),
         supports_check_mode=True,
     )
     params = module.params
@@ -127,7 +126,7 @@ def main():
     if not auth.HAS_GOOGLE_AUTH:
         module.fail_json(msg="This module needs the google-auth Python library (pip install google-auth)")
 
-    module.run(ensure_member, params, module.check_mode)
+    module.run(lambda: ensure_member(gcp_connection.client_from_module(module), params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -94,13 +94,12 @@ service_account_keys:
 """
 
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
+from ansible_collections.echo.platform.plugins.module_utils._gcp import argspec as gcp_connection
 from ansible_collections.echo.platform.plugins.module_utils._gcp import auth
-from ansible_collections.echo.platform.plugins.module_utils._gcp.client import GcpClient
 from ansible_collections.echo.platform.plugins.module_utils._gcp.keys import list_keys
 
 
-def key_info(params):
-    client = GcpClient(auth.session(auth.credentials_from_params(params)))
+def key_info(client, params):
     keys = list_keys(client, params["project"], params["service_account"], params["key_types"])
     return dict(changed=False, service_account_keys=keys)
 
@@ -112,7 +111,7 @@ def main():
             key_types=dict(type="list", elements="str", choices=["USER_MANAGED", "SYSTEM_MANAGED"],
                            default=["USER_MANAGED"], no_log=False),
         ),
-        shared_specs=(auth.auth_arg_spec(),),
+        shared_specs=(gcp_connection.ARG_SPEC,),
         supports_check_mode=True,
     )
     params = module.params
@@ -124,7 +123,7 @@ def main():
         module.fail_json(msg=problem)
     if not auth.HAS_GOOGLE_AUTH:
         module.fail_json(msg="This module needs the google-auth Python library (pip install google-auth)")
-    module.run(key_info, params)
+    module.run(lambda: key_info(gcp_connection.client_from_module(module), params))
 
 
 if __name__ == "__main__":

@@ -201,7 +201,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
 from ansible_collections.echo.platform.plugins.module_utils._k8s import workloads as wl
-from ansible_collections.echo.platform.plugins.module_utils._k8s.argspec import K8S_AUTH_ARG_SPEC, auth_params
+from ansible_collections.echo.platform.plugins.module_utils._k8s import argspec as k8s_connection
 
 try:
     import yaml
@@ -330,7 +330,7 @@ def run(module):
         from ansible_collections.echo.platform.plugins.module_utils._k8s import client as k8s
         if not k8s.HAS_KUBERNETES:
             module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(k8s.KUBERNETES_IMPORT_ERROR))
-        client = k8s.K8sClient(**auth_params(params))
+        client = k8s_connection.client_from_module(module)
 
     if params["check_config"]:
         available = live_keys(client, refs)
@@ -362,7 +362,7 @@ def preflight(module):
 
 
 def main():
-    module = EchoModule(argument_spec(), shared_specs=[K8S_AUTH_ARG_SPEC], supports_check_mode=True,
+    module = EchoModule(argument_spec(), shared_specs=[k8s_connection.ARG_SPEC], supports_check_mode=True,
                         required_one_of=[("manifests", "sources")])
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))

@@ -281,9 +281,8 @@ import time
 
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._loki import argspec
+from ansible_collections.echo.platform.plugins.module_utils._loki import argspec as loki_connection
 from ansible_collections.echo.platform.plugins.module_utils._loki import query as q
-from ansible_collections.echo.platform.plugins.module_utils._loki.client import LokiClient
 from ansible_collections.echo.platform.plugins.module_utils._loki.export import export
 
 
@@ -312,10 +311,7 @@ def query_logs(module):
         window_ns = q.parse_duration(params["max_query_length"])
         if params["workers"] < 1 or params["workers"] > 32:
             raise ValidationError("workers must be between 1 and 32, got %d" % params["workers"])
-        conn = argspec.connection_from_params(params)
-        client = LokiClient(conn)
-        for secret in client.secrets:
-            module.add_secret(secret)
+        client = loki_connection.client_from_module(module)
         summary = export(client, result["query"], start_ns, end_ns, params["dest"], fmt=params["format"],
                          limit=params["limit"], max_entries=params["max_entries"], workers=params["workers"],
                          window_ns=window_ns, server_max_entries=params["server_max_entries"],
@@ -357,7 +353,7 @@ def main():
             format=dict(type="str", default="jsonl", choices=["jsonl", "csv", "raw"]),
             sample_size=dict(type="int", default=5),
         ),
-        shared_specs=(argspec.loki_connection_arg_spec(),),
+        shared_specs=(loki_connection.ARG_SPEC,),
         mutually_exclusive=[("since", "start")],
         required_one_of=[("since", "start")],
         supports_check_mode=True,

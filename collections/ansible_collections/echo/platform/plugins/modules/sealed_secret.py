@@ -300,7 +300,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, SealedSecretsError, ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._k8s.argspec import K8S_AUTH_ARG_SPEC, auth_params
+from ansible_collections.echo.platform.plugins.module_utils._k8s import argspec as k8s_connection
 from ansible_collections.echo.platform.plugins.module_utils._sealed import crypto, generate as gen, service
 from ansible_collections.echo.platform.plugins.module_utils._sealed.yamlio import HAS_YAML
 
@@ -348,10 +348,10 @@ def _mode(value):
 
 
 def _client(params):
-    from ansible_collections.echo.platform.plugins.module_utils._k8s.client import HAS_KUBERNETES, K8sClient
+    from ansible_collections.echo.platform.plugins.module_utils._k8s.client import HAS_KUBERNETES
     if not HAS_KUBERNETES:
         raise ValidationError(missing_required_lib("kubernetes"))
-    return K8sClient(**auth_params(params))
+    return k8s_connection.client_from_options(params)
 
 
 def run(module):
@@ -407,7 +407,7 @@ def seal(module):
 
 def main():
     spec = argument_spec()
-    spec.update(K8S_AUTH_ARG_SPEC)
+    spec.update(k8s_connection.ARG_SPEC)
     module = EchoModule(argument_spec=spec, supports_check_mode=True,
                         mutually_exclusive=[("certificate", "certificate_path")])
     if not HAS_YAML:

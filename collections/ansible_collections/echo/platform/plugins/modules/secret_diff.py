@@ -178,7 +178,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common.module import EchoModule
-from ansible_collections.echo.platform.plugins.module_utils._k8s.argspec import K8S_AUTH_ARG_SPEC, auth_params
+from ansible_collections.echo.platform.plugins.module_utils._k8s import argspec as k8s_connection
 from ansible_collections.echo.platform.plugins.module_utils._sealed import keydiff, service
 
 
@@ -206,11 +206,10 @@ def argument_spec():
 
 
 def read_live(params, namespace, name):
-    from ansible_collections.echo.platform.plugins.module_utils._k8s.client import (
-        HAS_KUBERNETES, K8sClient, decode_secret_data)
+    from ansible_collections.echo.platform.plugins.module_utils._k8s.client import HAS_KUBERNETES, decode_secret_data
     if not HAS_KUBERNETES:
         raise ValidationError(missing_required_lib("kubernetes"))
-    secret = K8sClient(**auth_params(params)).get_secret(namespace, name)
+    secret = k8s_connection.client_from_options(params).get_secret(namespace, name)
     return None if secret is None else decode_secret_data(secret)
 
 
@@ -272,7 +271,7 @@ def run(module):
 
 def main():
     spec = argument_spec()
-    spec.update(K8S_AUTH_ARG_SPEC)
+    spec.update(k8s_connection.ARG_SPEC)
     module = EchoModule(argument_spec=spec, supports_check_mode=True)
     module.run(run, module)
 

@@ -75,29 +75,3 @@ def credentials(auth_kind, service_account_file=None, service_account_contents=N
 def session(creds):
     """An authorized requests session (refreshes the token as needed)."""
     return AuthorizedSession(creds)
-
-
-def _env_fallback():
-    # imported lazily so unit tests of this file need no Ansible
-    from ansible.module_utils.basic import env_fallback
-    return env_fallback
-
-
-def auth_arg_spec():
-    """Options shared by echo.platform GCP modules; mirrors the gcp_auth doc fragment."""
-    env = _env_fallback()
-    return dict(
-        project=dict(type="str", required=True, fallback=(env, ["GCP_PROJECT"])),
-        auth_kind=dict(type="str", default="application", choices=list(AUTH_KINDS),
-                       fallback=(env, ["GCP_AUTH_KIND"])),
-        service_account_file=dict(type="path", fallback=(env, ["GCP_SERVICE_ACCOUNT_FILE"])),
-        service_account_contents=dict(type="jsonarg", no_log=True,
-                                      fallback=(env, ["GCP_SERVICE_ACCOUNT_CONTENTS"])),
-        access_token=dict(type="str", no_log=True, fallback=(env, ["GCP_ACCESS_TOKEN"])),
-        scopes=dict(type="list", elements="str", default=[CLOUD_PLATFORM_SCOPE]),
-    )
-
-
-def credentials_from_params(params):
-    return credentials(params["auth_kind"], params.get("service_account_file"),
-                       params.get("service_account_contents"), params.get("access_token"), params.get("scopes"))

@@ -12,6 +12,11 @@ from __future__ import annotations
 import base64
 import json
 
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover
+    from urllib import quote  # type: ignore
+
 from ansible_collections.echo.platform.plugins.module_utils._common.errors import K8sError, failed_to
 
 try:
@@ -25,9 +30,16 @@ except ImportError as exc:  # pragma: no cover - reported by the modules
     KUBERNETES_IMPORT_ERROR = exc
 
 
-def service_proxy_path(namespace, service, port, path):
-    """API path that proxies ``path`` to a Service port through the API server."""
-    return "/api/v1/namespaces/%s/services/%s:%s/proxy/%s" % (namespace, service, port, path.lstrip("/"))
+def service_proxy_path(namespace, service, port, path="", scheme=None):
+    """API path of the API server's proxy to a Service: /api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy[/PATH].
+
+    ``port`` is a number or a port name (empty: the Service's only port); ``scheme`` (http/https) when the
+    Service speaks TLS."""
+    name = "%s:%s" % (service, port) if port not in (None, "") else str(service)
+    if scheme:
+        name = "%s:%s" % (scheme, name)
+    base = "/api/v1/namespaces/%s/services/%s/proxy" % (quote(str(namespace), safe=""), quote(name, safe=":"))
+    return base + ("/" + path.lstrip("/") if path else "")
 
 
 def decode_secret_data(secret):
@@ -66,6 +78,23 @@ def build_configuration(kubeconfig=None, context=None, host=None, api_key=None, 
         cfg.ssl_ca_cert = ca_cert
     cfg.retries = 1
     return cfg
+
+
+def http_settings(**auth):
+    """How to reach the API server with a plain HTTP library (requests): base URL, headers, basic auth,
+    TLS verification and client certificate, from the same kubernetes.core-style options as ``K8sClient``.
+    ``secrets`` lists the credential strings, for the caller to keep out of its output."""
+    cfg = build_configuration(**auth)
+    headers = {}
+    token = (cfg.api_key or {}).get("authorization") or (cfg.api_key or {}).get("BearerToken")
+    if token:
+        prefix = (cfg.api_key_prefix or {}).get("authorization")
+        headers["Authorization"] = ("%s %s" % (prefix, token)) if prefix and not token.startswith(prefix) else token
+    basic = (cfg.username, cfg.password) if cfg.username and cfg.password else None
+    verify = (cfg.ssl_ca_cert or True) if cfg.verify_ssl else False
+    cert = (cfg.cert_file, cfg.key_file) if cfg.cert_file else None
+    return {"base": cfg.host.rstrip("/"), "headers": headers, "auth": basic, "verify": verify, "cert": cert,
+            "secrets": [v for v in (token, token and token.split(" ", 1)[-1], cfg.password) if v]}
 
 
 class K8sClient:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import threading
 import time
 
-from ansible_collections.echo.platform.plugins.module_utils._common.errors import LokiError, ValidationError
+from ansible_collections.echo.platform.plugins.module_utils._common.errors import EchoError, LokiError, ValidationError
 from ansible_collections.echo.platform.plugins.module_utils._common import retry as retry_mod
+from ansible_collections.echo.platform.plugins.module_utils._k8s import client as k8s
 
 try:
     import requests
@@ -24,46 +25,23 @@ except ImportError as exc:  # pragma: no cover - reported by the module
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-try:
-    from urllib.parse import quote
-except ImportError:  # pragma: no cover
-    from urllib import quote  # type: ignore
-
 
 def service_proxy_path(namespace, service, port, scheme=None):
-    """/api/v1/namespaces/<ns>/services/[<scheme>:]<svc>:<port>/proxy (port: number or name)."""
+    """The API server's proxy path to the Loki Service (see ``_k8s.client.service_proxy_path``)."""
     for kind, value in (("namespace", namespace), ("service", service)):
         if not value:
-            raise ValidationError("The Loki %s is empty: set loki_%s (or url for a direct connection)" % (kind, kind))
-    name = "%s:%s" % (service, port) if port not in (None, "") else str(service)
-    if scheme:
-        name = "%s:%s" % (scheme, name)
-    return "/api/v1/namespaces/%s/services/%s/proxy" % (quote(str(namespace), safe=""), quote(name, safe=":"))
+            raise ValidationError("The Loki %s is empty: set service_%s (or url for a direct connection)" % (kind, kind))
+    return k8s.service_proxy_path(namespace, service, port, scheme=scheme)
 
 
 def kube_connection(kubeconfig=None, context=None):
-    """API server base URL and requests settings taken from a kubeconfig (via the kubernetes package)."""
+    """The API server's base URL and requests settings from a kubeconfig (``_k8s.client.http_settings``)."""
+    if not k8s.HAS_KUBERNETES:
+        raise LokiError("The Kubernetes service proxy needs the 'kubernetes' Python package: %s" % k8s.KUBERNETES_IMPORT_ERROR)
     try:
-        from kubernetes import client as k8s_client, config as k8s_config
-    except ImportError as exc:
-        raise LokiError("The Kubernetes service proxy needs the 'kubernetes' Python package: %s" % exc)
-    cfg = k8s_client.Configuration()
-    try:
-        k8s_config.load_kube_config(config_file=kubeconfig or None, context=context or None, client_configuration=cfg)
-    except Exception as exc:  # pylint: disable=broad-except
-        raise LokiError("Failed to load kubeconfig %s: %s" % (kubeconfig or "(default)", exc))
-    headers = {}
-    token = (cfg.api_key or {}).get("authorization") or (cfg.api_key or {}).get("BearerToken")
-    if token:
-        prefix = (cfg.api_key_prefix or {}).get("authorization")
-        headers["Authorization"] = ("%s %s" % (prefix, token)) if prefix and not token.startswith(prefix) else token
-    auth = None
-    if cfg.username and cfg.password:
-        auth = (cfg.username, cfg.password)
-    verify = (cfg.ssl_ca_cert or True) if cfg.verify_ssl else False
-    cert = (cfg.cert_file, cfg.key_file) if cfg.cert_file else None
-    return {"base": cfg.host.rstrip("/"), "headers": headers, "auth": auth, "verify": verify, "cert": cert,
-            "secrets": [v for v in (token, token and token.split(" ", 1)[-1], cfg.password) if v]}
+        return k8s.http_settings(kubeconfig=kubeconfig or None, context=context or None)
+    except EchoError as exc:
+        raise LokiError(str(exc))
 
 
 class _HttpFailure(LokiError):
