@@ -13,6 +13,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -37,9 +38,31 @@ def names(base, kind):
                if not (isinstance(item.get("status"), dict) and item["status"].get("state") == "deleting"))
 
 
-def test_teardown_keeps_protected_until_named():
+@pytest.fixture()
+def cluster_delay():
+    """Set the emulator's cluster provisioning delay for one test, then put the previous one back."""
+    base = do_env()["DO_API_URL"]
+    before = call(base + "/_emulator/config", "POST", {"delays": {}})[1]["delays"]
+
+    def set_delay(seconds):
+        assert call(base + "/_emulator/config", "POST", {"delays": {"cluster": seconds}})[0] == 200
+
+    yield set_delay
+    call(base + "/_emulator/config", "POST", {"delays": {"cluster": before["cluster"]}})
+
+
+def cluster_state(base, name):
+    clusters = call(base + "/v2/kubernetes/clusters")[1]["kubernetes_clusters"]
+    return next(c["status"]["state"] for c in clusters if c["name"] == name)
+
+
+# A cluster that is running has its sealing keys gated (allowed here); one that DigitalOcean is still creating (a create
+# that failed half-way, the usual reason for a teardown) has no kubeconfig to fetch and no keys, and is deleted too.
+@pytest.mark.parametrize("state", ["running", "provisioning"])
+def test_teardown_keeps_protected_until_named(state, cluster_delay):
     import boto3  # pylint: disable=import-outside-toplevel
 
+    cluster_delay(0 if state == "running" else 3600)
     base = do_env()["DO_API_URL"]
     sfx = secrets.token_hex(3)
     n = {"vpc": "td-vpc-" + sfx, "cluster": "td-k8s-" + sfx, "pg": "td-pg-" + sfx, "vk": "td-vk-" + sfx,
@@ -79,11 +102,19 @@ def test_teardown_keeps_protected_until_named():
                                "playbooks/teardown.yml", "-e", "@" + path], cwd=str(REPO), env=env,
                               capture_output=True, text=True, timeout=600, check=False)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+        return proc.stdout
+
+    deadline = time.time() + 30
+    while cluster_state(base, n["cluster"]) != state and time.time() < deadline:
+        time.sleep(0.5)
+    assert cluster_state(base, n["cluster"]) == state
 
     def buckets():
         return set(b["Name"] for b in s3.list_buckets()["Buckets"])
 
-    teardown([])
+    out = teardown([])
+    assert ("is still provisioning: it has never run the sealed-secrets controller" in out) is (state == "provisioning")
+    assert ("TASK [Read the sealing keys' ages]" in out) is (state == "running")  # the gate ran
     assert n["cluster"] not in names(base, "kubernetes_clusters")
     dbs = names(base, "databases")
     assert n["vk"] not in dbs and n["pg"] in dbs
