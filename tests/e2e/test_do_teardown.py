@@ -112,7 +112,7 @@ def test_teardown_keeps_protected_until_named(state, cluster_delay):
     def buckets():
         return set(b["Name"] for b in s3.list_buckets()["Buckets"])
 
-    out = teardown([])
+    out = " ".join(teardown([]).split())  # the callback wraps long messages
     assert ("is still provisioning: it has never run the sealed-secrets controller" in out) is (state == "provisioning")
     assert ("TASK [Read the sealing keys' ages]" in out) is (state == "running")  # the gate ran
     assert n["cluster"] not in names(base, "kubernetes_clusters")
