@@ -43,13 +43,6 @@ class Routes:
                     return handler, found.groupdict()
         return None, {}
 
-    def methods_for(self, path):
-        """The methods some route serves for ``path`` (for a 405's Allow header)."""
-        return sorted({m for m, regex, _ in self._routes if regex.match(path)})
-
-    def __len__(self):
-        return len(self._routes)
-
 
 class Handler(BaseHTTPRequestHandler):
     """Base request handler: subclasses implement ``dispatch`` and list the methods they serve in ``methods``."""
@@ -81,12 +74,8 @@ class Handler(BaseHTTPRequestHandler):
         if data and self.command != "HEAD":
             self.wfile.write(data)
 
-    def write_json(self, status, obj, content_type="application/json", headers=None, compact=False):
-        if compact:
-            data = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        else:
-            data = json.dumps(obj)
-        self.write(status, data, content_type, headers)
+    def write_json(self, status, obj, content_type="application/json", headers=None):
+        self.write(status, json.dumps(obj), content_type, headers)
 
     def dispatch(self):
         raise NotImplementedError
