@@ -23,7 +23,7 @@ demo: setup ## Start the local rehearsal environment and run site.yml -i invento
 demo-down: ## Stop everything `make demo` started
 	@$(ACTIVATE) testenv/bin/testenv down
 
-lint: setup ## yamllint + ansible-lint (production profile)
+lint: setup ## yamllint + ansible-lint (production profile) + actionlint (.github/workflows)
 	@$(ACTIVATE) scripts/test lint
 
 sanity: setup ## ansible-test sanity on the collection (no ignore entries)
