@@ -2,7 +2,8 @@
 
 Needs the rehearsal environment's participant-api component (`testenv/bin/testenv up`, or just
 `testenv/bin/testenv up participant-api`). Each test resets the stand-in, runs the playbook with
-short settings and asserts on the calls the stand-in recorded and on the k6 summary.
+short settings and asserts on the calls the stand-in recorded, on the k6 summary and on k6's HTML
+report (opened in headless Chromium, tests/_browser.py).
 """
 
 import datetime
@@ -11,11 +12,14 @@ import os
 import pathlib
 import re
 import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+import _browser  # noqa: E402
 STATE = pathlib.Path(os.environ.get("ECHO_TESTENV_STATE", REPO_ROOT / ".testenv"))
 ENV_FILE = STATE / "env.d" / "participant-api.env"
 PLAYBOOK_TIMEOUT = 300
@@ -165,6 +169,38 @@ def test_local_run_records_conversations_chunks_and_finish_calls(api, tmp_path):
     assert "error rate 0.00%" in proc.output
     assert re.search(r"upload-chunk latency ms: p50 [\d.]+, p90 [\d.]+, p95 [\d.]+, max [\d.]+", proc.output)
     assert "k6 thresholds passed" in proc.output
+    # no pauses: the run is over before k6's web dashboard has recorded enough for a report, and it says so
+    assert "HTML report: none, the run" in proc.output and "too short for k6" in proc.output
+    assert list((tmp_path / "out").glob("*.html")) == []
+
+
+def test_html_report_is_saved_beside_the_summary_and_renders_its_charts(api, tmp_path):
+    # pauses between chunks make the run last a few seconds: long enough for the dashboard's points
+    proc = run_playbook(api, tmp_path, "-e", "load_test_conversations=2", "-e", "load_test_vus=1",
+                        "-e", "load_test_chunks_min=3", "-e", "load_test_chunks_max=3", "-e", "load_test_chunk_pause=0.5")
+    assert proc.returncode == 0, proc.output
+    (summary,) = summaries(tmp_path)
+    report = summary.with_suffix(".html")
+    assert report.is_file(), proc.output
+    assert "HTML report: %s" % report in proc.output
+    assert len(api.calls("upload_chunk")) == 6
+
+    # the report is one self-contained file: the charts are drawn from the data inside it, offline
+    dom = _browser.dump_dom(report)
+    assert dom.count("<canvas") >= 6, "no charts in the rendered report"
+    assert "uplot" in dom                              # the dashboard's chart library drew them
+    for metric in ("http_reqs", "http_req_duration", "http_req_failed", "chunks_uploaded", "conversations_started"):
+        assert metric in dom, "metric %s is not in the rendered report" % metric
+    png = _browser.screenshot(report, _browser.screenshot_dir() / "k6-html-report.png", height=1400)
+    _browser.assert_rendered(png)
+
+
+def test_html_report_can_be_turned_off(api, tmp_path):
+    proc = run_playbook(api, tmp_path, "-e", "load_test_conversations=1", "-e", "load_test_chunks_min=2",
+                        "-e", "load_test_chunks_max=2", "-e", "load_test_chunk_pause=0.5", "-e", "load_test_html_report=false")
+    assert proc.returncode == 0, proc.output
+    assert "HTML report: off (load_test_html_report)" in proc.output
+    assert list((tmp_path / "out").glob("*.html")) == []
 
 
 @pytest.mark.parametrize("shape", ["conversation.id", "id"])
